@@ -72,3 +72,13 @@ output "superuser_password_arn" {
   description = "Secrets Manager secret holding the generated administrator password."
   value       = aws_secretsmanager_secret.app["SUPERUSER_PASSWORD"].arn
 }
+
+output "aws_region" {
+  description = "Region of the stack (used by make deploy)."
+  value       = var.aws_region
+}
+
+output "task_definition_arn" {
+  description = "Task definition revision the service should run after an apply."
+  value       = aws_ecs_task_definition.app.arn
+}
