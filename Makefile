@@ -1,0 +1,37 @@
+# Appl Tracky. `make run` and `make test` work from a fresh clone: they create the virtualenv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format migrate install bench clean
+
+$(BIN)/activate: requirements.in requirements-dev.in constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.in -r requirements-dev.in -c constraints.txt
+	touch $(BIN)/activate
+
+install: $(BIN)/activate ## Create the virtualenv and install the pinned dependencies
+
+migrate: install ## Apply the database migrations and create the global labels
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-labels
+
+run: migrate ## Serve on http://127.0.0.1:5000 (SQLite in instance/ unless DATABASE_URL is set)
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+test: install ## The whole test suite, on SQLite and PostgreSQL
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format app tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

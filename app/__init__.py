@@ -1,0 +1,82 @@
+"""Appl Tracky: the application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import Config, load_config
+from app.errors import register_errorhandlers
+from app.extensions import cors, db, limiter, login_manager, migrate
+
+
+def create_app(config: type[Config] | Config | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints, error handlers and CLI commands."""
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.config.from_object(load_config(config))
+    register_database_default(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    # Exactly one proxy (nginx, or the load balancer) sits in front: trust one hop of X-Forwarded-*.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+    return app
+
+
+def register_database_default(app: Flask) -> None:
+    """Without DATABASE_URL, use a SQLite file in the instance folder: nothing to install to run."""
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        import os
+
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "appl_tracky.db")
+
+
+def register_extensions(app: Flask) -> None:
+    from app.auth.loader import init_login
+    from app.database import enable_sqlite_foreign_keys, render_migration_item
+
+    db.init_app(app)
+    with app.app_context():
+        enable_sqlite_foreign_keys(db.engine)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    login_manager.init_app(app)
+    init_login(login_manager)
+    cors.init_app(
+        app,
+        resources={r"/api/*": {}, r"/graphql*": {}},
+        origins=app.config["CORS_ORIGINS"],
+        supports_credentials=True,
+        allow_headers=["authorization", "content-type"],
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        max_age=600,
+    )
+    limiter.init_app(app)
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth.routes import blueprint as auth_blueprint
+    from app.resources import register_resources
+
+    app.register_blueprint(auth_blueprint)
+    register_resources(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)

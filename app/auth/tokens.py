@@ -1,0 +1,92 @@
+"""Signed JWT access and refresh tokens (joserfc, Authlib's JOSE implementation).
+
+The algorithm is pinned on verification, every token carries its type, `iat`, `exp` and a `jti`,
+so an access token is never accepted where a refresh token is expected, or the reverse.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+ALGORITHM = "HS256"
+TokenType = Literal["access", "refresh"]
+
+
+class InvalidToken(Exception):
+    """The token is malformed, tampered with, of the wrong type or algorithm, or expired."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: uuid.UUID
+    token_type: TokenType
+    jti: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def _key() -> OctKey:
+    secret = current_app.config.get("JWT_SIGNING_KEY") or current_app.config["SECRET_KEY"]
+    return OctKey.import_key(secret)
+
+
+def _lifetime(token_type: TokenType) -> timedelta:
+    name = "JWT_ACCESS_TOKEN_LIFETIME" if token_type == "access" else "JWT_REFRESH_TOKEN_LIFETIME"
+    return current_app.config[name]
+
+
+def issue_token(user_id: uuid.UUID, token_type: TokenType) -> str:
+    """A signed token of `token_type` for the user, valid for the configured lifetime."""
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),
+        "type": token_type,
+        "jti": secrets.token_hex(16),
+        "iat": int(now.timestamp()),
+        "exp": int((now + _lifetime(token_type)).timestamp()),
+    }
+    return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, _key())
+
+
+def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
+    """Verify signature, algorithm, expiry and type; raise InvalidToken on any failure."""
+    registry = jwt.JWTClaimsRegistry(
+        leeway=0,
+        sub={"essential": True},
+        exp={"essential": True},
+        iat={"essential": True},
+        jti={"essential": True},
+        type={"essential": True, "value": expected_type},
+    )
+    try:
+        decoded = jwt.decode(token, _key(), algorithms=[ALGORITHM])
+        registry.validate(decoded.claims)
+        claims = decoded.claims
+        return TokenClaims(
+            user_id=uuid.UUID(str(claims["sub"])),
+            token_type=expected_type,
+            jti=str(claims["jti"]),
+            issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        )
+    except (JoseError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def token_from_header(header: str | None) -> str | None:
+    """The token of an `Authorization: JWT <token>` or `Bearer <token>` header, if there is one."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() not in ("jwt", "bearer") or not token.strip():
+        return None
+    return token.strip()

@@ -1,0 +1,13 @@
+"""Admin commands for the `flask` CLI."""
+
+from flask import Flask
+
+from app.cli.labels import seed_labels_command
+from app.cli.users import initialize_superuser_command, users_group
+
+
+def register_cli(app: Flask) -> None:
+    """Add every admin command to `flask`."""
+    app.cli.add_command(users_group)
+    app.cli.add_command(initialize_superuser_command)
+    app.cli.add_command(seed_labels_command)

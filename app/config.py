@@ -1,0 +1,149 @@
+"""Settings, read from the environment once at start and validated.
+
+`APP_ENV` picks the class (development, testing, production). Only development and testing have
+defaults for secrets; production refuses to start without real ones.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a safe, usable configuration."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = _env(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from exc
+
+
+def _env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in (_env(name, default) or "").split(",") if item.strip()]
+
+
+class Config:
+    """Settings shared by every environment; subclasses change the defaults."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+    TESTING = False
+    DEFAULT_SECRET_KEY: str | None = "dev-only-insecure-secret-key-change-me"
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _env("SECRET_KEY", self.DEFAULT_SECRET_KEY)
+        self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None: SQLite in the instance folder
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_RECORD_QUERIES = False
+        self.CORS_ORIGINS = _env_list("CORS_ORIGINS", "http://localhost:3000")
+        self.JWT_SIGNING_KEY = _env("JWT_SIGNING_KEY")  # defaults to SECRET_KEY
+        self.JWT_ACCESS_TOKEN_LIFETIME = timedelta(seconds=_env_int("JWT_ACCESS_TOKEN_SECONDS", 7 * 86400))
+        self.JWT_REFRESH_TOKEN_LIFETIME = timedelta(
+            seconds=_env_int("JWT_REFRESH_TOKEN_SECONDS", 14 * 86400)
+        )
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "180/minute")
+        self.RATELIMIT_AUTH = _env("RATELIMIT_AUTH", "20/minute")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.GOOGLE_CLIENT_ID = _env("GOOGLE_CLIENT_ID")
+        self.GOOGLE_CLIENT_SECRET = _env("GOOGLE_CLIENT_SECRET")
+        self.GOOGLE_DISCOVERY_URL = _env(
+            "GOOGLE_DISCOVERY_URL", "https://accounts.google.com/.well-known/openid-configuration"
+        )
+        self.MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024 + 64 * 1024)
+        self.IMAGE_MAX_BYTES = _env_int("IMAGE_MAX_BYTES", 5 * 1024 * 1024)
+        self.IMAGE_STORAGE = _env("IMAGE_STORAGE", "local")
+        self.IMAGE_STORAGE_PATH = _env("IMAGE_STORAGE_PATH")  # None: instance/images
+        self.S3_BUCKET = _env("S3_BUCKET")
+        self.S3_PREFIX = _env("S3_PREFIX", "")
+        self.S3_REGION = _env("S3_REGION") or _env("AWS_REGION")
+        self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
+        self.BACKUP_S3_BUCKET = _env("BACKUP_S3_BUCKET")
+        self.SUPERUSER_EMAIL = _env("SUPERUSER_EMAIL")
+        self.SUPERUSER_PASSWORD = _env("SUPERUSER_PASSWORD")
+        self.PASSWORD_HASH_METHOD = "scrypt"
+        self.PAGE_SIZE = 8
+        self.MAX_PAGE_SIZE = 100
+        self.JSON_SORT_KEYS = False
+
+    def validate(self) -> None:
+        """Refuse settings that would be unsafe for this environment."""
+        if not self.SECRET_KEY:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+                "string (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the debugger is opt-in (FLASK_DEBUG=1), never on by default
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    DEFAULT_SECRET_KEY = "testing-secret-key-not-for-production"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL", "sqlite://")
+        self.RATELIMIT_ENABLED = _env_bool("TEST_RATELIMIT_ENABLED", False)
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.CORS_ORIGINS = ["http://localhost:3000"]
+        # Cheap hashes keep the suite fast; production always uses scrypt.
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    DEFAULT_SECRET_KEY = None
+
+    def validate(self) -> None:
+        super().validate()
+        if len(self.SECRET_KEY or "") < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters long in production.")
+        if not self.SQLALCHEMY_DATABASE_URI:
+            raise ConfigError("DATABASE_URL must be set in production.")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(config: type[Config] | Config | None = None) -> Config:
+    """Build and validate the settings: from `config` if given, else from `APP_ENV`."""
+    if config is None:
+        env = _env("APP_ENV", "development") or "development"
+        if env not in CONFIGS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {env!r}")
+        config = CONFIGS[env]
+    instance = config() if isinstance(config, type) else config
+    instance.validate()
+    return instance

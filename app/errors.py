@@ -1,0 +1,79 @@
+"""One JSON error shape for every status code, registered app-wide (unknown URLs and methods too)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class APIError(Exception):
+    """An error with a status code and a JSON body, raised anywhere below a view."""
+
+    def __init__(self, status: int, detail: str | dict | None = None, **extra: object) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.extra = extra
+
+
+def error_response(status: int, detail: str | dict | list, **extra: object) -> Response:
+    """`{"detail": ...}` for simple errors; a field-keyed dict stands as the body itself."""
+    body = detail if isinstance(detail, dict) else {"detail": detail}
+    response = jsonify({**body, **extra})
+    response.status_code = status
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    description = error.description or error.name
+    if error.code == 400 and "JSON" in description:
+        description = "Malformed JSON in the request body."
+    response = error_response(error.code or 500, description)
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        original = error.get_headers() if hasattr(error, "get_headers") else []
+        for name, value in original:
+            if name.lower() == header.lower():
+                response.headers[name] = value
+    return response
+
+
+def _validation_error(error: ValidationError) -> Response:
+    db.session.rollback()
+    messages = error.messages
+    if not isinstance(messages, dict):
+        messages = {"non_field_errors": messages if isinstance(messages, list) else [messages]}
+    return error_response(400, messages)
+
+
+def _api_error(error: APIError) -> Response:
+    db.session.rollback()
+    return error_response(error.status, error.detail or "Error.", **error.extra)
+
+
+def _integrity_error(error: IntegrityError) -> Response:
+    db.session.rollback()
+    log.info("integrity error: %s", error.orig)
+    return error_response(409, "The change conflicts with existing data.")
+
+
+def _unexpected_error(error: Exception) -> Response:
+    db.session.rollback()
+    log.exception("unhandled error")
+    return error_response(500, "Internal server error.")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Answer every error as JSON and roll back whatever the failed request had written."""
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(ValidationError, _validation_error)
+    app.register_error_handler(APIError, _api_error)
+    app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(Exception, _unexpected_error)

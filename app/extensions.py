@@ -1,0 +1,16 @@
+"""Every Flask extension, created unbound; `create_app` binds them to an app."""
+
+from flask_cors import CORS
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+
+from app.models.base import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+cors = CORS()
+limiter = Limiter(key_func=get_remote_address)

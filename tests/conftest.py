@@ -1,0 +1,190 @@
+"""Fixtures: an app per test on a clean database, users, and clients logged in by the real token path.
+
+Every test that uses `app` runs twice: on SQLite and on PostgreSQL. PostgreSQL is found at
+TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres); the suite creates its own
+database there and drops it at the end. Without a server those runs are skipped, unless
+REQUIRE_POSTGRES=1 (as in CI), which makes a missing server a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.cli.labels import seed_global_labels
+from app.config import TestingConfig
+from app.extensions import db
+from app.models import Base, User
+
+PASSWORD = "correct horse battery staple"
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_database() -> Iterator[str]:
+    name = f"appl_tracky_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but PostgreSQL is not reachable: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}")
+    url = sa.engine.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database for the whole session, with the schema created from the models."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        generator = None
+    else:
+        generator = _postgres_database()
+        url = next(generator)
+    engine = sa.create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    if generator is not None:
+        next(generator, None)
+
+
+def make_config(database_url: str, **overrides: Any) -> TestingConfig:
+    """Testing settings on `database_url`, with any setting overridden."""
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = database_url
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+def empty_database() -> None:
+    """Delete every row, children first: each test starts from a clean database."""
+    with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path) -> TestingConfig:
+    """The settings the `app` fixture uses; override this fixture to change them for a module."""
+    return make_config(database_url, IMAGE_STORAGE_PATH=str(tmp_path / "images"))
+
+
+@pytest.fixture
+def app(app_config: TestingConfig) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        empty_database()
+        seed_global_labels()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        empty_database()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+class ApiClient:
+    """A test client that speaks JSON and carries a user's access token, like the React client."""
+
+    def __init__(self, client: FlaskClient, token: str | None = None) -> None:
+        self.client = client
+        self.token = token
+
+    def open(self, method: str, url: str, json: Any = None, headers: dict | None = None, **kwargs: Any):
+        all_headers = {"Authorization": f"JWT {self.token}" if self.token else ""}
+        all_headers.update(headers or {})
+        if json is not None:
+            kwargs["json"] = json
+        return self.client.open(url, method=method, headers=all_headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any):
+        return self.open("GET", url, **kwargs)
+
+    def post(self, url: str, json: Any = None, **kwargs: Any):
+        return self.open("POST", url, json=json, **kwargs)
+
+    def patch(self, url: str, json: Any = None, **kwargs: Any):
+        return self.open("PATCH", url, json=json, **kwargs)
+
+    def put(self, url: str, json: Any = None, **kwargs: Any):
+        return self.open("PUT", url, json=json, **kwargs)
+
+    def delete(self, url: str, json: Any = None, **kwargs: Any):
+        return self.open("DELETE", url, json=json, **kwargs)
+
+
+def create_user(app: Flask, email: str, password: str = PASSWORD, **fields: Any) -> User:
+    with app.app_context():
+        user = User(email=email, **fields)
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD) -> ApiClient:
+    """Log in through POST /api/api-token-auth/ and return a client carrying the access token."""
+    response = client.post("/api/api-token-auth/", json={"username": email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return ApiClient(client, response.get_json()["access"])
+
+
+@pytest.fixture
+def make_user(app: Flask):
+    """Create a user: make_user("x@example.com", first_name=...)."""
+    return lambda email, password=PASSWORD, **fields: create_user(app, email, password, **fields)
+
+
+@pytest.fixture
+def alice(make_user) -> User:
+    return make_user("alice@example.com", first_name="Alice", last_name="Smith")
+
+
+@pytest.fixture
+def bob(make_user) -> User:
+    return make_user("bob@example.com", first_name="Bob", last_name="Jones")
+
+
+@pytest.fixture
+def alice_api(app: Flask, alice: User) -> ApiClient:
+    return login(app.test_client(), alice.email)
+
+
+@pytest.fixture
+def bob_api(app: Flask, bob: User) -> ApiClient:
+    return login(app.test_client(), bob.email)
+
+
+@pytest.fixture
+def anon_api(client: FlaskClient) -> ApiClient:
+    return ApiClient(client)
