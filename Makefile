@@ -6,7 +6,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format migrate install bench clean
+.PHONY: run test lint format migrate install bench clean migration-regen
 
 $(BIN)/activate: requirements.in requirements-dev.in constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,10 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Rebuild migrations/versions/0001 from the models (the project is pre-release: one initial migration).
+migration-regen: install
+	@tmp=$$(mktemp -d); mv migrations/versions/0002_global_labels.py $$tmp/; \
+	rm -f migrations/versions/0001_*.py; \
+	DATABASE_URL=sqlite:///$$tmp/regen.db $(BIN)/flask db migrate -m "initial schema" --rev-id 0001 >/dev/null 2>&1; \
+	status=$$?; mv $$tmp/0002_global_labels.py migrations/versions/; rm -rf $$tmp; exit $$status

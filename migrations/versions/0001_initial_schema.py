@@ -1,17 +1,12 @@
-"""Initial schema, and the global labels every user can use.
+"""initial schema
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 18:49:17.949981
+Create Date: 2026-11-27 18:50:29.324467
 
 """
-import uuid
-from datetime import datetime, timezone
-
-import sqlalchemy as sa
 from alembic import op
-
-GLOBAL_LABELS = ("Target", "Applied", "Interviewing", "Archived")
+import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
@@ -262,27 +257,6 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_application_status_link_user_id'), ['user_id'], unique=False)
 
     # ### end Alembic commands ###
-    seed_global_labels()
-
-
-def seed_global_labels():
-    """The four global labels (no owner); `flask seed-labels` re-creates them if deleted."""
-    label = sa.table(
-        "label",
-        sa.column("id", sa.Uuid()),
-        sa.column("user_id", sa.Uuid()),
-        sa.column("text", sa.String()),
-        sa.column("color", sa.String()),
-        sa.column("order", sa.Integer()),
-        sa.column("created_at", sa.DateTime(timezone=True)),
-        sa.column("modified_at", sa.DateTime(timezone=True)),
-    )
-    now = datetime.now(timezone.utc)
-    op.bulk_insert(label, [
-        {"id": uuid.uuid4(), "user_id": None, "text": text, "color": "", "order": order,
-         "created_at": now, "modified_at": now}
-        for order, text in enumerate(GLOBAL_LABELS)
-    ])
 
 
 def downgrade():
