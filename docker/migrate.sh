@@ -5,4 +5,8 @@
 set -eu
 flask db upgrade
 flask seed-labels
-flask initialize-superuser
+if [ -n "${SUPERUSER_EMAIL:-}" ]; then
+    flask initialize-superuser
+else
+    echo "SUPERUSER_EMAIL is not set: no administrator created."
+fi

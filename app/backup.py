@@ -1,0 +1,157 @@
+"""Logical backups: every row of every table in the models' metadata, as JSON.
+
+Generic over `db.metadata`, so a table added later is covered without touching this module.
+Values are encoded so that they load back as the same Python values (UUIDs, timezone-aware
+datetimes, dates, decimals, bytes, JSON documents); decoding is driven by each column's type.
+Rows are inserted parent tables first (`metadata.sorted_tables`), in one transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Integer, MetaData, Table, TypeDecorator, func, select
+from sqlalchemy.engine import Connection
+
+from app.schema_version import database_revisions
+
+FORMAT = "appl-tracky-backup"
+VERSION = 1
+
+
+class BackupError(Exception):
+    """The backup cannot be taken or restored as asked; the message says why."""
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)  # a string keeps every digit; a JSON number would go through float
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def _python_type(column_type: Any) -> type | None:
+    while isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    try:
+        return column_type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _decoder(column_type: Any):
+    python_type = _python_type(column_type)
+    decoders = {
+        uuid.UUID: uuid.UUID,
+        dt.datetime: dt.datetime.fromisoformat,
+        dt.date: dt.date.fromisoformat,
+        dt.time: dt.time.fromisoformat,
+        dt.timedelta: lambda seconds: dt.timedelta(seconds=seconds),
+        decimal.Decimal: decimal.Decimal,
+        bytes: base64.b64decode,
+    }
+    return decoders.get(python_type) if python_type else None
+
+
+def _decode_rows(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    unknown = {name for row in rows for name in row} - set(table.columns.keys())
+    if unknown:
+        raise BackupError(f"table {table.name}: columns {sorted(unknown)} are not in the current schema")
+    decoders = {column.key: _decoder(column.type) for column in table.columns}
+    decoded = []
+    for row in rows:
+        decoded.append(
+            {
+                name: (decoders[name](value) if value is not None and decoders[name] else value)
+                for name, value in row.items()
+            }
+        )
+    return decoded
+
+
+def dump(connection: Connection, metadata: MetaData, created_at: dt.datetime) -> dict[str, Any]:
+    """Every row of every table of `metadata`, encoded for JSON, with the schema revision."""
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for table in metadata.sorted_tables:
+        order = list(table.primary_key.columns) or list(table.columns)
+        result = connection.execute(select(table).order_by(*order))
+        tables[table.name] = [{key: _encode(value) for key, value in row._mapping.items()} for row in result]
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": created_at.isoformat(),
+        "revision": sorted(database_revisions(connection)),
+        "tables": tables,
+    }
+
+
+def row_counts(connection: Connection, tables: Iterable[Table]) -> dict[str, int]:
+    """How many rows each table holds."""
+    return {table.name: connection.execute(select(func.count()).select_from(table)).scalar_one() for table in tables}
+
+
+def restore(connection: Connection, metadata: MetaData, data: dict[str, Any], force: bool = False) -> dict[str, int]:
+    """Load a dump into the database behind `connection` (the caller owns the transaction).
+
+    Refuses a file that is not a backup, one taken at another schema revision, and a database that
+    already holds rows, unless `force`, which first deletes every row of every table.
+    Returns the number of rows loaded per table.
+    """
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise BackupError("this file is not an Appl Tracky backup")
+    if data.get("version") != VERSION:
+        raise BackupError(f"backup format version {data.get('version')!r} is not supported (expected {VERSION})")
+    backup_revision = sorted(data.get("revision") or [])
+    database_revision = sorted(database_revisions(connection))
+    if backup_revision != database_revision:
+        raise BackupError(
+            f"the backup was taken at schema revision {backup_revision or 'none'} but the database is at "
+            f"{database_revision or 'none'}; migrate the database to the backup's revision first "
+            "(flask db upgrade <revision>)"
+        )
+    tables_in_file = data.get("tables")
+    if not isinstance(tables_in_file, dict):
+        raise BackupError("the backup has no tables")
+    unknown = set(tables_in_file) - set(metadata.tables)
+    if unknown:
+        raise BackupError(f"the backup has tables this schema does not know: {sorted(unknown)}")
+
+    occupied = {name: count for name, count in row_counts(connection, metadata.sorted_tables).items() if count}
+    if occupied and not force:
+        summary = ", ".join(f"{name} ({count})" for name, count in occupied.items())
+        raise BackupError(f"the database is not empty: {summary}; use --force to replace its contents")
+    for table in reversed(metadata.sorted_tables):
+        connection.execute(table.delete())
+
+    loaded: dict[str, int] = {}
+    for table in metadata.sorted_tables:
+        rows = _decode_rows(table, tables_in_file.get(table.name) or [])
+        if rows:
+            connection.execute(table.insert(), rows)
+        loaded[table.name] = len(rows)
+    _reset_sequences(connection, metadata)
+    return loaded
+
+
+def _reset_sequences(connection: Connection, metadata: MetaData) -> None:
+    """After explicit ids were inserted, move PostgreSQL's serial sequences past them."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in metadata.sorted_tables:
+        for column in table.primary_key.columns:
+            if isinstance(column.type, Integer) and column.autoincrement in (True, "auto"):
+                next_value = select(func.coalesce(func.max(column), 0) + 1).scalar_subquery()
+                sequence = func.pg_get_serial_sequence(table.fullname, column.name)
+                connection.execute(select(func.setval(sequence, next_value, False)))

@@ -1,0 +1,59 @@
+"""Helpers for the deployment tests: a fresh database migrated by the real `flask db` CLI, free ports.
+
+The migrations run in a subprocess, exactly as an operator runs them, which also keeps Alembic's
+logging configuration out of the test process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import _postgres_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_env(database_url: str, **extra: str) -> dict[str, str]:
+    """Environment for a `flask`/`gunicorn` subprocess on `database_url`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "APP_"))}
+    env.update({"FLASK_APP": "wsgi", "APP_ENV": "development", "DATABASE_URL": database_url}, **extra)
+    return env
+
+
+def flask(database_url: str, *args: str, **extra_env: str) -> subprocess.CompletedProcess:
+    """Run `flask <args>` against `database_url`; fail the test with its output if it fails."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=app_env(database_url, **extra_env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database (no tables at all), on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    generator = _postgres_database()
+    url = next(generator)
+    yield url
+    next(generator, None)
