@@ -22,9 +22,9 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from app.errors import APIError
 from app.extensions import db
+from app.filters import Filter
 from app.models import User
 from app.permissions import acting_as, check_writable, get_visible_or_404, visible
-from app.resources.filters import Filter
 from app.resources.pagination import paginate
 from app.resources.schemas import API_ENDPOINTS, BaseSchema
 

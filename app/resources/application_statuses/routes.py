@@ -1,9 +1,9 @@
 """Application statuses: the dated steps of an application (applied, interview, offer, ...)."""
 
+from app.filters import Equals
 from app.models import ApplicationStatus
 from app.resources.application_statuses.schemas import ApplicationStatusSchema
 from app.resources.base import ResourceView, resource_blueprint
-from app.resources.filters import Equals
 
 
 class ApplicationStatusView(ResourceView):

@@ -1,9 +1,9 @@
 """Applications to a position at one of the caller's companies."""
 
+from app.filters import Equals, RelatedEquals
 from app.models import Application, Label
 from app.resources.applications.schemas import ApplicationSchema
 from app.resources.base import ResourceView, resource_blueprint
-from app.resources.filters import Equals, RelatedEquals
 
 
 class ApplicationView(ResourceView):

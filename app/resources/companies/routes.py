@@ -1,9 +1,9 @@
 """Companies: the centre of the tracker; PATCH on the collection updates several at once."""
 
+from app.filters import IContains, RelatedEquals, RelatedIsNull
 from app.models import Company, Label
 from app.resources.base import ResourceView, resource_blueprint
 from app.resources.companies.schemas import CompanySchema
-from app.resources.filters import IContains, RelatedEquals, RelatedIsNull
 
 
 class CompanyView(ResourceView):

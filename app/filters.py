@@ -1,0 +1,69 @@
+"""Declarative list filters, shared by the REST lists and the GraphQL connection.
+
+Each maps one query-string (or GraphQL argument) value to a WHERE clause; they know only SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Select
+
+
+class Filter:
+    """Narrows a SELECT by one query-string value; raises ValidationError on a bad value."""
+
+    def apply(self, query: Select, value: str) -> Select:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Equals(Filter):
+    """`?application=<uuid>`: a foreign key equals the given uuid."""
+
+    column: Any
+
+    def apply(self, query: Select, value: str) -> Select:
+        try:
+            return query.where(self.column == uuid.UUID(value))
+        except ValueError as exc:
+            raise ValidationError("Must be a valid UUID.") from exc
+
+
+@dataclass(frozen=True)
+class IContains(Filter):
+    """`?name__icontains=acme`: case-insensitive substring match."""
+
+    column: Any
+
+    def apply(self, query: Select, value: str) -> Select:
+        return query.where(self.column.icontains(value, autoescape=True))
+
+
+@dataclass(frozen=True)
+class RelatedEquals(Filter):
+    """`?labels__text=Applied`: some related row has this value (EXISTS, so no duplicate rows)."""
+
+    relationship: Any
+    column: Any
+
+    def apply(self, query: Select, value: str) -> Select:
+        return query.where(self.relationship.any(self.column == value))
+
+
+@dataclass(frozen=True)
+class RelatedIsNull(Filter):
+    """`?labels__isnull=true`: the object has no related rows (false: it has some)."""
+
+    relationship: Any
+
+    def apply(self, query: Select, value: str) -> Select:
+        flag = value.strip().lower()
+        if flag in ("true", "1", "yes"):
+            return query.where(~self.relationship.any())
+        if flag in ("false", "0", "no"):
+            return query.where(self.relationship.any())
+        raise ValidationError("Must be true or false.")
