@@ -37,11 +37,10 @@ def _http_error(error: HTTPException) -> Response:
     if error.code == 400 and "JSON" in description:
         description = "Malformed JSON in the request body."
     response = error_response(error.code or 500, description)
-    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
-        original = error.get_headers() if hasattr(error, "get_headers") else []
-        for name, value in original:
-            if name.lower() == header.lower():
-                response.headers[name] = value
+    # Keep the headers that carry meaning (Allow on 405, Retry-After on 429, ...), not the HTML content type.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     return response
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from app.extensions import db
@@ -21,6 +22,7 @@ def seed_global_labels() -> list[str]:
 
 
 @click.command("seed-labels")
+@with_appcontext
 def seed_labels_command() -> None:
     """Create the global labels (Target, Applied, Interviewing, Archived) if absent."""
     created = seed_global_labels()

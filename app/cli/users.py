@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app.auth.passwords import password_problems
@@ -42,9 +43,7 @@ def create_user(email: str, password: str, first_name: str = "", last_name: str 
     return user
 
 
-@click.group("users")
-def users_group() -> None:
-    """Manage user accounts."""
+users_group = AppGroup("users", help="Manage user accounts.")
 
 
 @users_group.command("create")
@@ -85,6 +84,7 @@ def set_password_command(email: str, password: str) -> None:
 
 
 @click.command("initialize-superuser")
+@with_appcontext
 def initialize_superuser_command() -> None:
     """Create the administrator from SUPERUSER_EMAIL and SUPERUSER_PASSWORD if absent (for deploys)."""
     email = current_app.config.get("SUPERUSER_EMAIL")
