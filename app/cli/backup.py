@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from app.backup import BackupError, dump, restore
 from app.extensions import db
@@ -60,6 +61,7 @@ def _open(path: str, mode: str) -> IO:
     "Default: backups/appl-tracky-<UTC time>.json, or only S3 with --s3.",
 )
 @click.option("--s3", "to_s3", is_flag=True, help="Also upload the backup to the bucket in BACKUP_S3_BUCKET.")
+@with_appcontext
 def backup_db_command(output: str | None, to_s3: bool) -> None:
     """Write every row of every table to a JSON file (and to S3 with --s3)."""
     bucket = _backup_bucket() if to_s3 else None
@@ -107,6 +109,7 @@ def _load(source: str) -> dict:
 @click.command("restore-db")
 @click.argument("source", metavar="FILE")
 @click.option("--force", is_flag=True, help="Delete every row already in the database before loading.")
+@with_appcontext
 def restore_db_command(source: str, force: bool) -> None:
     """Load a backup (a file, `-` for stdin, or s3://bucket/key) into an empty database."""
     data = _load(source)
