@@ -28,7 +28,7 @@ from marshmallow_sqlalchemy import ModelConverter, SQLAlchemySchema, SQLAlchemyS
 from sqlalchemy import inspect
 from sqlalchemy.orm import RelationshipDirection
 
-from app.models.base import OwnedMixin, utcnow
+from app.models.base import utcnow
 from app.permissions import acting_user, resolve_label, resolve_reference
 
 INT32 = validate.Range(min=-(2**31), max=2**31 - 1)
@@ -172,7 +172,9 @@ class Patch:
     def apply(self, instance: Any = None, *, top_level: bool = True) -> Any:
         """Create (instance None) or update `instance` with this input; returns the object."""
         obj = instance if instance is not None else self.model()
-        if instance is None and issubclass(self.model, OwnedMixin):
+        if instance is None and "user_id" in inspect(self.model).columns:
+            # Every row with an owner column (OwnedMixin, and labels, whose owner may be null for the
+            # global ones) is created as the caller's own; input can never choose the owner.
             obj.user_id = acting_user().id
         relationships = inspect(self.model).relationships
         for key, value in self.data.items():
