@@ -6,7 +6,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format migrate install bench clean migration-regen
+.PHONY: run test lint format migrate install bench clean migration-regen deploy checkov checkov-venv
 
 $(BIN)/activate: requirements.in requirements-dev.in constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,22 @@ migration-regen: install
 	rm -f migrations/versions/0001_*.py; \
 	DATABASE_URL=sqlite:///$$tmp/regen.db $(BIN)/flask db migrate -m "initial schema" --rev-id 0001 >/dev/null 2>&1; \
 	status=$$?; mv $$tmp/0002_global_labels.py migrations/versions/; rm -rf $$tmp; exit $$status
+
+# --- Deployment (README "Deploying") ---------------------------------------------------------------
+DRY_RUN ?= 0
+CHECKOV_VENV ?= .venv-checkov
+
+deploy: ## Build, push, migrate and roll out to AWS; `make deploy DRY_RUN=1` only prints the commands
+	DRY_RUN=$(DRY_RUN) scripts/deploy.sh
+
+# checkov pins clash with ours, so it gets a virtualenv of its own.
+$(CHECKOV_VENV)/bin/checkov: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+checkov-venv: $(CHECKOV_VENV)/bin/checkov
+
+checkov: checkov-venv ## Static security checks of tf/ and docker/ (also run by the tests)
+	$(CHECKOV_VENV)/bin/checkov -d tf --framework terraform --skip-download --quiet --compact
+	$(CHECKOV_VENV)/bin/checkov -d docker --framework dockerfile --skip-download --quiet --compact
