@@ -1,0 +1,37 @@
+"""The dashboard's GraphQL endpoint: `POST /graphql/` (and `/graphql`), authenticated by the REST JWT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException  # what strawberry's Flask view raises for transport errors
+from flask import Blueprint, Request, Response, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from strawberry.flask.views import GraphQLView
+
+
+class DashboardGraphQLView(GraphQLView):
+    """Strawberry's Flask view with the caller in the context and JSON for transport errors."""
+
+    def get_context(self, request: Request, response: Response) -> dict[str, Any]:
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        return {"request": request, "response": response, "user": user}
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        try:
+            return self.run(request=request)
+        except HTTPException as exc:
+            response = jsonify({"detail": exc.reason, "errors": [{"message": exc.reason}]})
+            response.status_code = exc.status_code
+            return response
+
+
+def create_blueprint() -> Blueprint:
+    """The blueprint serving the schema; GET (queries in the URL) and the in-browser IDE are off."""
+    from app.graphql.schema import schema
+
+    blueprint = Blueprint("graphql", __name__)
+    view = DashboardGraphQLView.as_view("graphql", schema=schema, graphql_ide=None, allow_queries_via_get=False)
+    blueprint.add_url_rule("/graphql/", view_func=view, methods=["POST"], strict_slashes=False)
+    return blueprint

@@ -1,0 +1,438 @@
+"""The dashboard's GraphQL endpoint: the contract's query, paging, filters, isolation and limits."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import (
+    Address,
+    Application,
+    ApplicationStatus,
+    ApplicationStatusLink,
+    Company,
+    CompanyRating,
+    Label,
+    Link,
+    PositionLocation,
+)
+
+# The dashboard query as Apollo sends it: anonymous shorthand, __typename on every selection set.
+FULL_QUERY = """
+{ companies(first: %(first)s, order_by: "-modified_at", after: %(after)s) {
+    totalCount count __typename
+    pageInfo { startCursor endCursor hasNextPage __typename }
+    edges { cursor __typename node {
+      uuid name notes created_at modified_at user __typename
+      labels { uuid text color order __typename }
+      hq_location { uuid city country full_address __typename }
+      home_page { uuid text url __typename }
+      ratings { uuid value sample_date source { url __typename } __typename }
+      applications { uuid position_title user_company notes __typename
+        labels { text __typename }
+        job_source { url __typename } job_description_page { url __typename }
+        position_locations { uuid location { city __typename } __typename }
+        statuses { uuid text date __typename applicationstatuslink_set { link { url __typename } __typename } }
+      }
+    } }
+} }
+"""
+
+
+def gql(api, query: str, variables: dict | None = None, **headers: str):
+    """POST a GraphQL query the way Apollo does (JSON body, lowercase header names)."""
+    body: dict[str, Any] = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    return api.post("/graphql/", json=body, headers={"content-type": "application/json", **headers})
+
+
+def page(api, **args: Any) -> dict:
+    """One page of `companies` with these arguments; asserts the answer carries no errors."""
+    rendered = ", ".join(f"{name}: {json.dumps(value)}" for name, value in args.items())
+    arguments = f"({rendered})" if rendered else ""
+    query = (
+        f"{{ companies{arguments} {{ totalCount count pageInfo {{ startCursor endCursor hasNextPage }} "
+        "edges { cursor node { uuid name } } } }"
+    )
+    response = gql(api, query)
+    body = response.get_json()
+    assert response.status_code == 200 and "errors" not in body, body
+    return body["data"]["companies"]
+
+
+def errors_of(api, query: str) -> list[str]:
+    """The error messages of a query that must fail without data (and never with a 500)."""
+    response = gql(api, query)
+    assert response.status_code in (200, 400), response.data
+    body = response.get_json()
+    assert body.get("data") in (None, {}) or body["data"].get("companies") is None, body
+    return [error["message"] for error in body["errors"]]
+
+
+def names(connection: dict) -> list[str]:
+    return [edge["node"]["name"] for edge in connection["edges"]]
+
+
+def label(text: str) -> Label:
+    return db.session.scalars(select(Label).where(Label.user_id.is_(None), Label.text == text)).one()
+
+
+def add_company(user_id: uuid.UUID, name: str, *, labels: tuple[str, ...] = (), nested: bool = False, **fields: Any):
+    """A company (with every nested relation filled when `nested`); added to the session, not committed."""
+    company = Company(user_id=user_id, name=name, labels=[label(text) for text in labels], **fields)
+    if nested:
+        owned = {"user_id": user_id}
+        company.hq_location = Address(**owned, city="Springfield", country="US")
+        company.home_page = Link(**owned, text="Home", url="https://example.com")
+        company.ratings = [CompanyRating(**owned, value=4.0, source=Link(**owned, url="https://reviews"))]
+        for index in range(2):
+            company.applications.append(
+                Application(
+                    **owned,
+                    position_title=f"Engineer {index}",
+                    labels=[label("Applied")],
+                    job_source=Link(**owned, url="https://board"),
+                    job_description_page=Link(**owned, url="https://jd"),
+                    position_locations=[PositionLocation(**owned, location=Address(**owned, city="Remote"))],
+                    statuses=[
+                        ApplicationStatus(
+                            **owned,
+                            text="Applied",
+                            date=dt.date(2024, 1, 1 + status),
+                            links=[ApplicationStatusLink(**owned, link=Link(**owned, url="https://mail"))],
+                        )
+                        for status in range(2)
+                    ],
+                )
+            )
+    db.session.add(company)
+    return company
+
+
+@pytest.fixture
+def seed(app, alice):
+    """Seed companies for alice: seed(name, ...) in one committed transaction each."""
+
+    def make(*names: str, **kwargs: Any) -> None:
+        with app.app_context():
+            for name in names:
+                add_company(alice.id, name, **kwargs)
+            db.session.commit()
+
+    return make
+
+
+def test_contract_query_returns_every_field_the_client_uses(app, alice, alice_api, seed):
+    seed("Acme", labels=("Applied",), nested=True, notes="<p>hi</p>")
+    response = gql(alice_api, FULL_QUERY % {"first": 20, "after": '""'})
+    body = response.get_json()
+    assert response.status_code == 200 and "errors" not in body, body
+    connection = body["data"]["companies"]
+    assert connection["__typename"] == "CompanyConnection"
+    assert connection["totalCount"] == connection["count"] == 1
+    assert connection["pageInfo"]["hasNextPage"] is False
+    assert connection["pageInfo"]["startCursor"] == connection["pageInfo"]["endCursor"] == connection["edges"][0][
+        "cursor"
+    ]
+    node = connection["edges"][0]["node"]
+    assert node["__typename"] == "Company"
+    assert node["name"] == "Acme" and node["notes"] == "<p>hi</p>" and node["user"] == str(alice.id)
+    uuid.UUID(node["uuid"])
+    assert dt.datetime.fromisoformat(node["modified_at"]).tzinfo is not None
+    assert [lbl["text"] for lbl in node["labels"]] == ["Applied"]
+    assert node["labels"][0]["__typename"] == "Label"
+    assert node["hq_location"]["city"] == "Springfield"
+    assert node["home_page"]["url"] == "https://example.com"
+    assert node["ratings"][0]["value"] == 4.0 and node["ratings"][0]["source"]["url"] == "https://reviews"
+    assert [a["position_title"] for a in node["applications"]] == ["Engineer 0", "Engineer 1"]
+    application = node["applications"][0]
+    assert application["user_company"] == node["uuid"]
+    assert application["labels"] == [{"text": "Applied", "__typename": "Label"}]
+    assert application["position_locations"][0]["location"]["city"] == "Remote"
+    assert [s["date"] for s in application["statuses"]] == ["2024-01-02", "2024-01-01"]  # newest date first
+    assert application["statuses"][0]["applicationstatuslink_set"][0]["link"]["url"] == "https://mail"
+
+
+def test_field_names_are_snake_case_except_the_relay_ones(alice_api, seed):
+    seed("Acme", nested=True)
+    body = gql(alice_api, "{ companies { totalCount pageInfo { hasNextPage } edges { node { position_title: name "
+               "applications { position_title job_description_notes } } } } }").get_json()
+    assert "errors" not in body, body
+    errors = errors_of(alice_api, "{ companies { total_count page_info { has_next_page } } }")
+    assert any("total_count" in message for message in errors)
+    assert errors_of(alice_api, "{ companies { edges { node { positionTitle } } } }")
+
+
+def test_variables_and_named_operations_work_like_the_shorthand(alice_api, seed):
+    seed("Acme", "Beta")
+    query = (
+        "query Dashboard($first: Int, $after: String, $text: String) { companies(first: $first, after: $after, "
+        "name__icontains: $text) { count edges { node { name } } } }"
+    )
+    body = gql(alice_api, query, {"first": 5, "after": "", "text": "acm"}).get_json()
+    assert body["data"]["companies"] == {"count": 1, "edges": [{"node": {"name": "Acme"}}]}
+
+
+@pytest.mark.parametrize("order_by", ["-modified_at", "modified_at", "name", "-name", "created_at", "-uuid", "uuid"])
+def test_paging_walks_every_company_once_in_order(alice_api, seed, order_by):
+    seed(*(f"Company {index:02d}" for index in range(11)))
+    everything = names(page(alice_api, first=100, order_by=order_by))
+    assert len(everything) == 11
+    seen, after, pages = [], "", 0
+    while True:
+        connection = page(alice_api, first=4, after=after, order_by=order_by)
+        assert connection["totalCount"] == 11
+        assert connection["count"] == len(connection["edges"])
+        seen += names(connection)
+        pages += 1
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        assert connection["pageInfo"]["endCursor"] == connection["edges"][-1]["cursor"]
+        after = connection["pageInfo"]["endCursor"]
+    assert pages == 3
+    assert seen == everything  # same order, no overlap, no gap
+    if order_by.endswith("name"):
+        assert everything == sorted(everything, reverse=order_by.startswith("-"))
+
+
+def test_paging_is_stable_across_rows_sharing_the_sort_key(app, alice, alice_api):
+    moment = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+    with app.app_context():
+        for index in range(7):
+            company = add_company(alice.id, f"Tied {index}")
+            company.modified_at = moment  # flush-time default would otherwise differ per row
+        db.session.commit()
+        db.session.execute(Company.__table__.update().values(modified_at=moment))
+        db.session.commit()
+    first = page(alice_api, first=3)
+    second = page(alice_api, first=3, after=first["pageInfo"]["endCursor"])
+    third = page(alice_api, first=3, after=second["pageInfo"]["endCursor"])
+    walked = names(first) + names(second) + names(third)
+    assert sorted(walked) == [f"Tied {index}" for index in range(7)] and len(set(walked)) == 7
+    assert third["pageInfo"]["hasNextPage"] is False
+
+
+def test_a_cursor_stays_valid_when_other_companies_change(app, alice, alice_api, seed):
+    seed("A", "B", "C", "D")
+    first = page(alice_api, first=2, order_by="name")
+    seed("AA")  # sorts before the cursor: must not shift the next page
+    second = page(alice_api, first=2, order_by="name", after=first["pageInfo"]["endCursor"])
+    assert names(first) == ["A", "B"] and names(second) == ["C", "D"]
+
+
+def test_empty_after_means_the_first_page_and_first_defaults_to_the_cap(alice_api, seed):
+    seed(*(f"C{index}" for index in range(3)))
+    assert names(page(alice_api, first=2, after="")) == names(page(alice_api, first=2))
+    connection = page(alice_api)
+    assert connection["count"] == 3 and connection["pageInfo"]["hasNextPage"] is False
+
+
+def test_first_zero_counts_without_rows(alice_api, seed):
+    seed("Acme")
+    connection = page(alice_api, first=0)
+    assert connection["totalCount"] == 1 and connection["count"] == 0
+    assert connection["pageInfo"] == {"startCursor": None, "endCursor": None, "hasNextPage": True}
+
+
+def test_filters_narrow_the_companies(alice_api, seed):
+    seed("Acme Corp", labels=("Applied",))
+    seed("acme labs", labels=("Interviewing", "Applied"))
+    seed("Globex", labels=("Target",))
+    seed("100% Real_Co")
+    seed("Initech")
+    assert sorted(names(page(alice_api, labels__text="Applied"))) == ["Acme Corp", "acme labs"]
+    assert names(page(alice_api, labels__text="Interviewing")) == ["acme labs"]
+    assert sorted(names(page(alice_api, labels__isnull=True))) == ["100% Real_Co", "Initech"]
+    assert sorted(names(page(alice_api, labels__isnull=False))) == ["Acme Corp", "Globex", "acme labs"]
+    assert sorted(names(page(alice_api, name__icontains="ACME"))) == ["Acme Corp", "acme labs"]
+    assert names(page(alice_api, name__icontains="0% r")) == ["100% Real_Co"]
+    assert names(page(alice_api, name__icontains="_")) == ["100% Real_Co"]  # wildcards are escaped
+    combined = page(alice_api, labels__text="Applied", labels__isnull=False, name__icontains="labs", first=1)
+    assert names(combined) == ["acme labs"] and combined["totalCount"] == 1
+    assert page(alice_api, labels__text="", name__icontains="")["totalCount"] == 5  # blank means no filter
+
+
+def test_total_count_counts_all_matches_and_count_the_page(alice_api, seed):
+    seed(*(f"Applied {index}" for index in range(5)), labels=("Applied",))
+    seed("Other")
+    connection = page(alice_api, first=2, labels__text="Applied")
+    assert connection["totalCount"] == 5 and connection["count"] == 2 and connection["pageInfo"]["hasNextPage"]
+
+
+def test_each_user_sees_only_their_own_companies(app, alice_api, bob, bob_api, seed):
+    seed("Alice Co", labels=("Applied",))
+    with app.app_context():
+        add_company(bob.id, "Bob Co", labels=("Applied",))
+        db.session.commit()
+    assert names(page(alice_api)) == ["Alice Co"]
+    assert names(page(bob_api, labels__text="Applied")) == ["Bob Co"]
+    assert page(bob_api, name__icontains="Alice")["totalCount"] == 0
+    alice_cursor = page(alice_api)["pageInfo"]["endCursor"]
+    assert "Alice Co" not in names(page(bob_api, after=alice_cursor, first=100))
+
+
+def test_anonymous_and_invalid_tokens_get_an_error_and_no_data(client, anon_api, alice_api, seed):
+    seed("Secret Co")
+    for headers in ({}, {"authorization": ""}, {"authorization": "JWT not-a-token"},
+                    {"authorization": "JWT " + alice_api.token[:-4] + "AAAA"}):
+        response = client.post("/graphql/", json={"query": FULL_QUERY % {"first": 5, "after": '""'}},
+                               headers=headers)
+        body = response.get_json()
+        assert response.status_code in (200, 401)
+        assert body.get("data") is None, body
+        assert "Secret Co" not in response.get_data(as_text=True)
+        assert body["errors"][0]["message"].startswith("Authentication credentials")
+
+
+def test_bearer_scheme_and_both_urls_are_accepted(alice_api, seed):
+    seed("Acme")
+    query = {"query": "{ companies { count } }"}
+    for url in ("/graphql/", "/graphql"):
+        response = alice_api.client.post(url, json=query, headers={"authorization": f"Bearer {alice_api.token}"})
+        assert response.status_code == 200 and response.get_json()["data"]["companies"]["count"] == 1
+
+
+def _cursor(payload: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "garbage!",
+        "====",
+        "bm90IGpzb24",  # "not json"
+        _cursor({"a": 1}),
+        _cursor(["-modified_at", "2024-01-01T00:00:00+00:00"]),
+        _cursor(["name", "Acme", str(uuid.uuid4())]),  # made for another ordering
+        _cursor(["-modified_at", "2024-01-01T00:00:00", str(uuid.uuid4())]),  # naive timestamp
+        _cursor(["-modified_at", "yesterday", str(uuid.uuid4())]),
+        _cursor(["-modified_at", "2024-01-01T00:00:00+00:00", "not-a-uuid"]),
+        _cursor(["-modified_at", 5, str(uuid.uuid4())]),
+        "A" * 600,
+        "\u00e9\u00e9\u00e9",
+    ],
+)
+def test_bad_cursors_are_graphql_errors(alice_api, seed, after):
+    seed("Acme")
+    messages = errors_of(alice_api, f"{{ companies(after: {json.dumps(after)}) {{ count }} }}")
+    assert messages == ["Invalid cursor."]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        ("first: 101", "first must be between 0 and 100"),
+        ("first: -1", "first must be between 0 and 100"),
+        ('order_by: "password_hash"', "order_by must be one of"),
+        ('order_by: "--name"', "order_by must be one of"),
+        ('order_by: "user_id"', "order_by must be one of"),
+        ('first: "ten"', "Int cannot represent"),
+        ("labels__isnull: 3", "Boolean cannot represent"),
+        ("unknown: 1", "Unknown argument"),
+    ],
+)
+def test_bad_arguments_are_graphql_errors(alice_api, seed, arguments, fragment):
+    seed("Acme")
+    messages = errors_of(alice_api, f"{{ companies({arguments}) {{ count }} }}")
+    assert any(fragment in message for message in messages), messages
+
+
+def test_syntax_errors_and_non_json_bodies_are_client_errors(alice_api):
+    assert errors_of(alice_api, "{ companies( ")
+    response = alice_api.client.post(
+        "/graphql/", data="{not json", headers={"authorization": f"JWT {alice_api.token}",
+                                                "content-type": "application/json"}
+    )
+    assert response.status_code == 400 and response.get_json()["errors"]
+
+
+def test_unexpected_failures_are_masked_not_500(alice_api, monkeypatch, caplog):
+    def explode(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("SELECT secret FROM internals")
+
+    monkeypatch.setattr("app.graphql.schema.companies_page", explode)
+    response = gql(alice_api, "{ companies { count } }")
+    assert response.status_code == 200
+    assert response.get_json()["errors"][0]["message"] == "Unexpected error."
+    assert "secret" not in response.get_data(as_text=True)
+    assert "SELECT secret" in caplog.text  # logged for the operator
+
+
+def test_deepest_real_query_passes_and_deeper_documents_are_refused(alice_api, seed):
+    seed("Acme", nested=True)
+    deepest = ("{ companies { edges { node { applications { statuses { applicationstatuslink_set "
+               "{ link { url } } } } } } } }")
+    assert "errors" not in gql(alice_api, deepest).get_json()
+    too_deep = "{ companies { edges { node { applications { statuses { a { b { c { d { e } } } } } } } } } }"
+    messages = errors_of(alice_api, too_deep)
+    assert any("exceeds maximum operation depth" in message for message in messages), messages
+
+
+def test_aliases_and_huge_documents_are_refused(alice_api):
+    aliases = " ".join(f"c{index}: companies(first: 100) {{ count }}" for index in range(20))
+    assert any("aliases" in message for message in errors_of(alice_api, f"{{ {aliases} }}"))
+    huge = "{ companies { " + " ".join(["__typename"] * 3000) + " } }"
+    assert any("token" in message for message in errors_of(alice_api, huge))
+
+
+def test_get_and_the_ide_are_not_served(alice_api):
+    response = alice_api.get("/graphql/?query={companies{count}}")
+    assert response.status_code == 405 and "detail" in response.get_json()
+
+
+def test_cors_preflight_with_lowercase_headers(client):
+    response = client.options(
+        "/graphql/",
+        headers={
+            "origin": "http://localhost:3000",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization,content-type",
+        },
+    )
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    allowed = {header.strip() for header in response.headers["Access-Control-Allow-Headers"].lower().split(",")}
+    assert {"authorization", "content-type"} <= allowed
+    assert "POST" in response.headers["Access-Control-Allow-Methods"]
+    refused = client.options("/graphql", headers={"origin": "https://evil.example",
+                                                  "access-control-request-method": "POST"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+def _statements(app, api, first: int) -> int:
+    count = 0
+
+    def before(*args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = gql(api, FULL_QUERY % {"first": first, "after": '""'})
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    body = response.get_json()
+    assert "errors" not in body, body
+    assert body["data"]["companies"]["count"] == min(first, body["data"]["companies"]["totalCount"])
+    return count
+
+
+def test_sql_statements_do_not_grow_with_the_page_size(app, alice_api, seed):
+    seed("Only", labels=("Applied", "Target"), nested=True)
+    one = _statements(app, alice_api, 1)
+    seed(*(f"More {index}" for index in range(19)), labels=("Applied", "Target"), nested=True)
+    twenty = _statements(app, alice_api, 20)
+    assert one == twenty
+    assert twenty <= 20  # user, count, page and one batched load per selected relation
