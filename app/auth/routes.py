@@ -1,52 +1,99 @@
-"""Login with a password, token refresh and log-out."""
+"""Sign-in endpoints: login with a password, Google sign-in, token refresh and log-out.
+
+Each allows RATELIMIT_AUTH requests per client address (see app.ratelimits); an empty
+`Authorization` header, which the React client sends on these calls, is simply ignored.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
-from app.auth.schemas import LoginSchema, RefreshSchema
-from app.auth.tokens import InvalidToken, decode_token, issue_token
+from app.auth import google
+from app.auth.accounts import authenticate, user_for_identity
+from app.auth.revocation import is_revoked, revoke
+from app.auth.schemas import LoginSchema, RefreshSchema, SocialLoginSchema
+from app.auth.tokens import InvalidToken, TokenClaims, decode_token, issue_token
 from app.errors import APIError
-from app.extensions import db
-from app.models import RevokedToken, User, normalize_email
+from app.extensions import db, limiter
+from app.models import User
+from app.ratelimits import THROTTLED, auth_limit, client_address_key, is_preflight
 from app.resources.base import json_body
 
 blueprint = Blueprint("auth", __name__)
 
+# One counter per endpoint and client address.
+auth_rate_limit = limiter.limit(
+    auth_limit, key_func=client_address_key, exempt_when=is_preflight, error_message=THROTTLED
+)
 
-def authenticate(username: str, password: str) -> User:
-    """The active user with that e-mail and password, or a 401 that says nothing more."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(username)))
-    if user is None or not user.check_password(password) or not user.is_active:
-        raise APIError(401, "No active account found with the given credentials.")
-    return user
+INVALID_REFRESH = "Token is invalid or expired."
+
+
+def token_pair(user: User) -> tuple[str, str]:
+    """A new access token and refresh token for the user."""
+    return issue_token(user.id, "access"), issue_token(user.id, "refresh")
 
 
 @blueprint.post("/api/api-token-auth/", strict_slashes=False)
+@auth_rate_limit
 def token_auth() -> ResponseReturnValue:
     """Exchange an e-mail (or username) and password for an access and a refresh token."""
     body = LoginSchema().load(json_body())
-    user = authenticate(body["username"], body["password"])
-    return {"access": issue_token(user.id, "access"), "refresh": issue_token(user.id, "refresh")}
+    access, refresh = token_pair(authenticate(body["username"], body["password"]))
+    return {"access": access, "refresh": refresh}
 
 
-def refresh_claims(token: str):
-    """The claims of a valid, unrevoked refresh token of an active user; a 401 otherwise."""
+def verified_refresh(token: str) -> TokenClaims:
+    """The claims of a well-signed, unexpired refresh token of an existing user; a 401 otherwise."""
     try:
         claims = decode_token(token, "refresh")
     except InvalidToken as exc:
-        raise APIError(401, "Token is invalid or expired.") from exc
-    revoked = db.session.scalar(select(RevokedToken.id).where(RevokedToken.jti == claims.jti))
+        raise APIError(401, INVALID_REFRESH) from exc
+    if db.session.get(User, claims.user_id) is None:
+        raise APIError(401, INVALID_REFRESH)
+    return claims
+
+
+def refresh_claims(token: str) -> TokenClaims:
+    """The claims of a valid, unrevoked refresh token of an active user; a 401 otherwise."""
+    claims = verified_refresh(token)
     user = db.session.get(User, claims.user_id)
-    if revoked is not None or user is None or not user.is_active:
-        raise APIError(401, "Token is invalid or expired.")
+    if is_revoked(claims.jti) or not user.is_active:
+        raise APIError(401, INVALID_REFRESH)
     return claims
 
 
 @blueprint.post("/api/api-token-refresh/", strict_slashes=False)
+@auth_rate_limit
 def token_refresh() -> ResponseReturnValue:
     """Exchange a refresh token for a new access token."""
     claims = refresh_claims(RefreshSchema().load(json_body())["refresh"])
     return {"access": issue_token(claims.user_id, "access")}
+
+
+@blueprint.post("/api/logout/", strict_slashes=False)
+@auth_rate_limit
+def logout() -> ResponseReturnValue:
+    """Revoke a refresh token (204; again for one already revoked). Access tokens expire on their own."""
+    revoke(verified_refresh(RefreshSchema().load(json_body())["refresh"]))
+    db.session.commit()
+    return "", 204
+
+
+@blueprint.post("/api/login/social/", strict_slashes=False)
+@auth_rate_limit
+def social_login() -> ResponseReturnValue:
+    """Sign in with a Google authorization code; the account is created on first sign-in."""
+    body = SocialLoginSchema().load(json_body())
+    user = user_for_identity(google.sign_in(body["code"], body["redirect_uri"]))
+    db.session.commit()
+    access, refresh = token_pair(user)
+    return {
+        "token": access,
+        "refresh": refresh,
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "avatar_url": user.avatar_url,
+    }

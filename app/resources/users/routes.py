@@ -1,7 +1,20 @@
-"""Users: the list holds the caller alone."""
+"""Users: the list holds the caller alone; callers rename themselves, change their password, leave.
 
+`PATCH /api/users/<uuid>/` changes the caller's own first and last name (the e-mail and the avatar are
+read-only), `DELETE` deletes the caller's account and, by the database's ON DELETE CASCADE on every
+owner column, everything the account owned. Another user's uuid is a 404, as for every resource.
+"""
+
+from flask.typing import ResponseReturnValue
+from flask.views import MethodView
+from flask_login import current_user, login_required
+
+from app.auth.accounts import change_password
+from app.auth.schemas import PasswordChangeSchema
+from app.extensions import db, limiter
 from app.models import User
-from app.resources.base import ResourceView, resource_blueprint
+from app.ratelimits import THROTTLED, auth_limit, is_preflight, user_or_address_key
+from app.resources.base import ResourceView, json_body, resource_blueprint
 from app.resources.users.schemas import UserSchema
 
 
@@ -9,7 +22,28 @@ class UserView(ResourceView):
     model = User
     schema = UserSchema
     collection_methods = ("GET",)
-    detail_methods = ("GET",)
+    detail_methods = ("GET", "PATCH", "DELETE")
+
+
+class PasswordChangeView(MethodView):
+    # A password guesser with a stolen access token gets the sign-in allowance, not the general one.
+    decorators = [
+        login_required,
+        limiter.limit(auth_limit, key_func=user_or_address_key, exempt_when=is_preflight, error_message=THROTTLED),
+    ]
+
+    def post(self) -> ResponseReturnValue:
+        """Change the caller's password: `{"current_password": ..., "new_password": ...}` → 204."""
+        body = PasswordChangeSchema().load(json_body())
+        change_password(current_user._get_current_object(), body["current_password"], body["new_password"])
+        db.session.commit()
+        return "", 204
 
 
 blueprint = resource_blueprint("users", "/api/users/", UserView)
+blueprint.add_url_rule(
+    "/api/users/me/password/",
+    view_func=PasswordChangeView.as_view("password"),
+    methods=["POST"],
+    strict_slashes=False,
+)
