@@ -49,9 +49,9 @@ def _wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: floa
         if process.poll() is not None:
             pytest.fail(f"{process.args[0]} exited with {process.returncode}:\n{log.read_text()}")
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)  # the first request may wait for the worker to import the app
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     pytest.fail(f"nothing answered at {url} within {seconds} s:\n{log.read_text()}")
 
