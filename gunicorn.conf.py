@@ -12,7 +12,7 @@ def _int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # noqa: S104 - the container's only interface
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")  # all interfaces: inside a container
 workers = _int("GUNICORN_WORKERS", 2)
 threads = _int("GUNICORN_THREADS", 4)
 worker_class = "gthread"
