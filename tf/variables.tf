@@ -124,9 +124,9 @@ variable "db_engine_version" {
 }
 
 variable "db_instance_class" {
-  description = "RDS instance class."
+  description = "RDS instance class (Performance Insights is on, which the smallest burstable classes do not all support)."
   type        = string
-  default     = "db.t4g.small"
+  default     = "db.t4g.medium"
 }
 
 variable "db_allocated_storage" {
