@@ -1,0 +1,1 @@
+"""Images pasted into rich-text notes: upload (authenticated) and capability-URL download."""

@@ -1,0 +1,112 @@
+"""Is this upload a real PNG, JPEG, GIF or WebP image, and nothing else? Decided by content only.
+
+Three checks, each catching what the others miss: the magic bytes name the format (SVG, HTML and
+everything else stop here); the format's own structure must end exactly at the end of the file (an
+image with a script or an archive appended, a classic polyglot, stops here); and Pillow must decode it
+as that format (a forged header, a truncated or corrupt file, a decompression bomb stop here).
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
+# Far above any screenshot or photo, far below what would exhaust memory when decoded.
+MAX_PIXELS = 50_000_000
+
+
+class InvalidImage(ValueError):
+    """The upload is not an accepted image; the message says why, for the user."""
+
+
+def _format(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def _png_end(data: bytes) -> int:
+    """Where the IEND chunk ends (-1 if it never does)."""
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        chunk_type = data[position + 4 : position + 8]
+        position += 12 + length
+        if chunk_type == b"IEND":
+            return position
+    return -1
+
+
+def _skip_color_table(flags: int) -> int:
+    return 3 * (2 << (flags & 0x07)) if flags & 0x80 else 0
+
+
+def _gif_end(data: bytes) -> int:
+    """Where the trailer byte ends, walking the blocks (-1 if the structure is broken)."""
+    if len(data) < 13:
+        return -1
+    position = 13 + _skip_color_table(data[10])
+    while position < len(data):
+        introducer = data[position]
+        if introducer == 0x3B:  # trailer
+            return position + 1
+        if introducer == 0x21:  # extension: label, then sub-blocks
+            position += 2
+        elif introducer == 0x2C:  # image: descriptor, local colour table, LZW code size, sub-blocks
+            if position + 10 > len(data):
+                return -1
+            position += 10 + _skip_color_table(data[position + 9]) + 1
+        else:
+            return -1
+        while True:  # data sub-blocks, ended by a zero-length block
+            if position >= len(data):
+                return -1
+            size = data[position]
+            position += 1 + size
+            if size == 0:
+                break
+    return -1
+
+
+def _ends_where_the_image_ends(image_format: str, data: bytes) -> bool:
+    if image_format == "PNG":
+        return _png_end(data) == len(data)
+    if image_format == "GIF":
+        return _gif_end(data) == len(data)
+    if image_format == "WEBP":
+        riff_size = int.from_bytes(data[4:8], "little")
+        return riff_size + 8 == len(data)
+    return data.endswith(b"\xff\xd9")  # JPEG: the end-of-image marker is the last thing in the file
+
+
+def _decodes_as(image_format: str, data: bytes) -> bool:
+    try:
+        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+            if image.format != image_format or image.width * image.height > MAX_PIXELS:
+                return False
+            image.verify()
+        with Image.open(io.BytesIO(data), formats=[image_format]) as image:
+            image.load()  # verify() does not decode the pixels; load() catches truncated data
+    except Exception:  # a decoder fed hostile bytes may raise anything; all of it means "not an image"
+        return False
+    return True
+
+
+def image_content_type(data: bytes) -> str:
+    """The content type of `data` if it is an accepted image; InvalidImage otherwise."""
+    if not data:
+        raise InvalidImage("The file is empty.")
+    image_format = _format(data)
+    if image_format is None:
+        raise InvalidImage("Only PNG, JPEG, GIF and WebP images are accepted.")
+    if not _ends_where_the_image_ends(image_format, data) or not _decodes_as(image_format, data):
+        raise InvalidImage(f"The file is not a valid {image_format} image.")
+    return CONTENT_TYPES[image_format]
