@@ -1,0 +1,136 @@
+"""The options a batch is read with, stored as `ImportBatch.options`, and changes to them.
+
+The stored shape (version 1), which other features may read (exports lay out columns like the
+user's original file from it):
+
+    {
+      "version": 1,
+      "sheet": "Applications",          # the XLSX sheet read; null for CSV
+      "header_row": 1,                  # 1-based row number of the (last) header row
+      "date_order": "mdy",              # how 03/04/2024 is read: "dmy" or "mdy"
+      "columns": [                      # every column of the sheet, in the sheet's order
+        {"index": 0, "letter": "A", "header": "Company", "field": "company", "stage": null,
+         "confidence": 1.0},
+        {"index": 4, "letter": "E", "header": "Interview date", "field": "stage_date",
+         "stage": "Interviewing", "confidence": 0.9},
+        ...
+      ],
+      "status_mapping": {"phone scrn": "Screening", "Awaiting": "Awaiting"}   # word -> status text
+    }
+
+`field` is one of `columns.FIELDS` ("extra" keeps the cell under the application's `extra`, by
+its header; "ignore" drops it from the application, the source row still keeps it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from app.imports.columns import FIELDS, SINGLE_FIELDS, Column
+from app.imports.dates import DATE_ORDERS
+from app.imports.statuses import STATUS_MAX_LENGTH
+from app.resources.schemas import PlainSchema
+
+OPTIONS_VERSION = 1
+
+
+class ImportOptionsSchema(PlainSchema):
+    """The body of PATCH /api/imports/<uuid>/ (and the CLI's --mapping): what to change."""
+
+    mapping = fields.Dict(keys=fields.String(), values=fields.Raw())
+    status_mapping = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=200)),
+        values=fields.String(validate=validate.Length(min=1, max=STATUS_MAX_LENGTH)),
+    )
+    date_order = fields.String(validate=validate.OneOf(DATE_ORDERS))
+    sheet = fields.String(validate=validate.Length(min=1, max=200))
+    header_row = fields.Integer(validate=validate.Range(min=1, max=1_000_000))
+
+    @validates_schema
+    def _something(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if not data:
+            raise ValidationError(
+                "Give at least one of mapping, status_mapping, date_order, sheet, header_row.",
+                field_name="non_field_errors",
+            )
+
+
+def _find_column(columns: list[Column], key: str) -> Column | None:
+    """A column named by its header (any case), its letter ("C") or its 0-based index ("2")."""
+    for column in columns:
+        if column.header == key:
+            return column
+    folded = key.strip().casefold()
+    for column in columns:
+        if column.header.casefold() == folded:
+            return column
+    for column in columns:
+        if column.letter == key.strip().upper():
+            return column
+    if key.strip().isdigit():
+        index = int(key)
+        return columns[index] if index < len(columns) else None
+    return None
+
+
+def _parse_target(value: Any) -> tuple[str, str | None]:
+    """`"company"`, `"stage_date:Interviewing"` or `{"field": "stage_date", "stage": "Interviewing"}`."""
+    if isinstance(value, str):
+        field, _, stage = value.partition(":")
+        return field.strip(), stage.strip() or None
+    if isinstance(value, dict) and isinstance(value.get("field"), str):
+        stage = value.get("stage")
+        if stage is not None and not isinstance(stage, str):
+            raise ValidationError("stage must be text.")
+        return value["field"], (stage or "").strip() or None
+    if value is None:
+        return "extra", None
+    raise ValidationError('Expected a field name, or {"field": ..., "stage": ...}.')
+
+
+def apply_mapping(columns: list[Column], mapping: dict[str, Any]) -> list[Column]:
+    """The columns with the user's choices applied; a 400 naming each bad entry."""
+    errors: dict[str, list[str]] = {}
+    chosen_by_user: set[int] = set()
+    for key, value in mapping.items():
+        column = _find_column(columns, key)
+        if column is None:
+            errors[key] = [f"No column {key!r}: name a column by its header, letter or index."]
+            continue
+        try:
+            field, stage = _parse_target(value)
+        except ValidationError as exc:
+            errors[key] = exc.messages if isinstance(exc.messages, list) else [str(exc.messages)]
+            continue
+        if field not in FIELDS:
+            errors[key] = [f"Unknown field {field!r}; one of: {', '.join(FIELDS)}."]
+            continue
+        if field == "stage_date" and not stage:
+            errors[key] = ['A stage_date column needs its stage, e.g. "stage_date:Interviewing".']
+            continue
+        if stage is not None and len(stage) > STATUS_MAX_LENGTH:
+            errors[key] = [f"A stage is at most {STATUS_MAX_LENGTH} characters."]
+            continue
+        column.field, column.stage, column.confidence = field, stage if field == "stage_date" else None, 1.0
+        chosen_by_user.add(column.index)
+    for field in SINGLE_FIELDS:
+        holders = [column for column in columns if column.field == field]
+        if len(holders) > 1 and any(column.index in chosen_by_user for column in holders):
+            # The user's choice wins over the proposal: the proposed column is kept as extra.
+            for column in holders:
+                if column.index not in chosen_by_user:
+                    column.field, column.stage, column.confidence = "extra", None, 0.0
+        chosen = [column.header for column in columns if column.field == field]
+        if len(chosen) > 1:
+            errors.setdefault(chosen[1], []).append(
+                f"Only one column can be {field}; {', '.join(repr(h) for h in chosen)} all are."
+            )
+    if errors:
+        raise ValidationError({"mapping": errors})
+    return columns
+
+
+def columns_from_options(options: dict[str, Any]) -> list[Column]:
+    return [Column(**column) for column in options.get("columns", [])]

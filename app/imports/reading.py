@@ -1,0 +1,217 @@
+"""Reading an uploaded spreadsheet as a stream of rows: CSV (any common encoding and delimiter) or XLSX.
+
+Nothing here holds more than one row at a time (plus a small sample for sniffing): `rows()` is a
+generator that can be started again, so a preview and a commit each stream the file once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from app.imports.errors import ImportFileError
+
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+XLSX_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and other old Office files)
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass
+class Source:
+    """An opened spreadsheet: its format and sheets, and how its text was decoded."""
+
+    data: bytes
+    file_format: str  # "csv" or "xlsx"
+    sheets: list[str] = field(default_factory=list)
+    sheet: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    max_columns: int = 200
+
+    def rows(self) -> Iterator[list[Any]]:
+        """Every row of the chosen sheet, cells as read (trailing empty cells trimmed)."""
+        raw = self._xlsx_rows() if self.file_format == "xlsx" else self._csv_rows()
+        for number, row in enumerate(raw, start=1):
+            cells = [_clean(value) for value in row]
+            while cells and cells[-1] is None:
+                cells.pop()
+            if len(cells) > self.max_columns:
+                raise ImportFileError(
+                    413, f"Row {number} has {len(cells)} columns; at most {self.max_columns} are accepted."
+                )
+            yield cells
+
+    def _csv_rows(self) -> Iterator[list[str]]:
+        text = io.TextIOWrapper(io.BytesIO(self.data), encoding=self.encoding, newline="")
+        reader = csv.reader(text, delimiter=self.delimiter or ",")
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise ImportFileError(400, f"The CSV file cannot be read near line {reader.line_num}: {exc}.") from exc
+        except UnicodeDecodeError as exc:
+            raise ImportFileError(400, f"The file is not valid {self.encoding} text.") from exc
+
+    def _xlsx_rows(self) -> Iterator[tuple[Any, ...]]:
+        workbook = _open_workbook(self.data)
+        try:
+            worksheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
+            yield from worksheet.iter_rows(values_only=True)
+        finally:
+            workbook.close()
+
+
+def open_source(data: bytes, sheet: str | None = None, *, max_columns: int = 200) -> Source:
+    """Recognise the file by its content (never its name) and prepare to stream its rows."""
+    if not data.strip():
+        raise ImportFileError(400, "The file is empty.")
+    if data.startswith(OLE_MAGIC):
+        raise ImportFileError(
+            400, "Old Excel (.xls) files are not supported: save the sheet as .xlsx or CSV and upload that."
+        )
+    if data.startswith(XLSX_MAGIC):
+        return _open_xlsx(data, sheet, max_columns)
+    encoding = detect_encoding(data)
+    sample = _decoded_sample(data, encoding)
+    if _looks_binary(sample):
+        raise ImportFileError(400, "The file is not a spreadsheet: upload a CSV or XLSX file.")
+    return Source(data, "csv", encoding=encoding, delimiter=sniff_delimiter(sample), max_columns=max_columns)
+
+
+def _open_workbook(data: bytes) -> Any:
+    from openpyxl import load_workbook
+
+    try:
+        # read_only streams rows; data_only reads the values formulas last computed to, not the formulas.
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise ImportFileError(
+            400, "The file is a ZIP archive but not a readable XLSX workbook (is it a .docx, or damaged?)."
+        ) from exc
+    except Exception as exc:  # openpyxl raises many kinds of errors on damaged workbooks
+        raise ImportFileError(400, "The XLSX workbook is damaged and cannot be read.") from exc
+
+
+def _open_xlsx(data: bytes, sheet: str | None, max_columns: int) -> Source:
+    workbook = _open_workbook(data)
+    try:
+        names = list(workbook.sheetnames)
+    finally:
+        workbook.close()
+    if not names:
+        raise ImportFileError(400, "The workbook has no sheets.")
+    if sheet is not None and sheet not in names:
+        raise ImportFileError(400, f"The workbook has no sheet {sheet!r}; its sheets are: {', '.join(names)}.")
+    return Source(data, "xlsx", sheets=names, sheet=sheet or names[0], max_columns=max_columns)
+
+
+def detect_encoding(data: bytes) -> str:
+    """BOM first; then UTF-8 if the bytes are valid UTF-8; UTF-16 without BOM; else Windows-1252.
+
+    Windows-1252 is what Excel writes as "CSV" on Western Windows; a file it cannot decode (it leaves
+    five bytes undefined) is handed to charset-normalizer for a best guess.
+    """
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:SNIFF_BYTES]
+    if head.count(b"\x00") > len(head) // 4:
+        # ASCII text in UTF-16 has a NUL in every other byte: odd positions for little-endian.
+        odd = head[1::2].count(b"\x00")
+        return "utf-16-le" if odd > head[0::2].count(b"\x00") else "utf-16-be"
+    if _decodes(data, "utf-8"):
+        return "utf-8"
+    if _decodes(data, "cp1252"):
+        return "cp1252"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(head).best()
+    if best is None:
+        raise ImportFileError(400, "The file is not a spreadsheet: its text encoding cannot be recognised.")
+    return best.encoding
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether all of `data` decodes, chunk by chunk (no full copy of a large file as text)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for start in range(0, len(data), SNIFF_BYTES):
+            decoder.decode(data[start : start + SNIFF_BYTES])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _decoded_sample(data: bytes, encoding: str) -> str:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    return decoder.decode(data[:SNIFF_BYTES])
+
+
+def _looks_binary(sample: str) -> bool:
+    controls = sum(1 for char in sample if ord(char) < 32 and char not in "\t\r\n")
+    return "\x00" in sample or controls > len(sample) // 100 or sample.count("\ufffd") > len(sample) // 20
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter that splits the first lines into the most, most consistent, columns.
+
+    Each candidate is tried with the real CSV parser (so quoted delimiters and quoted newlines count
+    right); csv.Sniffer guesses wrongly too often on short or irregular files.
+    """
+    lines = sample.splitlines(keepends=True)
+    if len(sample) >= SNIFF_BYTES and lines:
+        lines = lines[:-1]  # the last line of a truncated sample is cut short
+    best, best_score = ",", (0.0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            widths = [len(row) for row, _ in zip(csv.reader(lines, delimiter=delimiter), range(50), strict=False)
+                      if any(cell.strip() for cell in row)]
+        except csv.Error:
+            continue
+        if not widths:
+            continue
+        width, seen = Counter(widths).most_common(1)[0]
+        if width < 2:
+            continue
+        score = (seen / len(widths), width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _clean(value: Any) -> Any:
+    """A cell as a JSON-friendly value: text stripped (blank is None), dates as dates, numbers kept."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip().replace("\x00", "")
+        return value or None
+    if isinstance(value, datetime):
+        return value.date() if value.time() == time(0) else value
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    if isinstance(value, date | time | bool | int | float):
+        return value
+    return str(value)
+
+
+def to_json(value: Any) -> Any:
+    """A cell for storage in JSON: dates and times as ISO text."""
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    return value

@@ -1,0 +1,119 @@
+"""/api/imports/: upload a spreadsheet, adjust the preview, commit, list, undo. Thin: the work is in service."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy.orm import undefer
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from app.errors import error_response
+from app.extensions import db
+from app.imports import service
+from app.imports.schemas import ImportBatchSchema, ImportBatchSummarySchema
+from app.models import ImportBatch, User
+from app.permissions import get_visible_or_404, visible
+from app.resources.base import json_body
+from app.resources.pagination import paginate
+from app.resources.schemas import API_ENDPOINTS
+
+blueprint = Blueprint("imports", __name__)
+API_ENDPOINTS[ImportBatch] = "imports.detail"
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@blueprint.before_request
+def _allow_large_uploads() -> None:
+    # Spreadsheets may be larger than the app-wide body limit (sized for JSON and images).
+    request.max_content_length = current_app.config["IMPORT_MAX_BYTES"] + MULTIPART_OVERHEAD
+
+
+@blueprint.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+    return error_response(413, service.too_large_message())
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _batch(batch_id: uuid.UUID, *, content: bool = False) -> ImportBatch:
+    options = (undefer(ImportBatch.content),) if content else ()
+    return get_visible_or_404(ImportBatch, batch_id, _user(), options=options)
+
+
+def _form_options() -> dict[str, Any]:
+    """Options sent with the upload as form fields (mapping and status_mapping as JSON text)."""
+    options: dict[str, Any] = {}
+    for key, value in request.form.items():
+        if key in ("mapping", "status_mapping"):
+            try:
+                options[key] = json.loads(value)
+            except ValueError as exc:
+                raise ValidationError({key: ["Not valid JSON."]}) from exc
+        elif key in ("sheet", "date_order", "header_row"):
+            options[key] = value
+    return options
+
+
+@blueprint.route("/api/imports/", methods=["GET"], strict_slashes=False)
+@login_required
+def list_batches() -> ResponseReturnValue:
+    """List the caller's imports, newest first, with their counts."""
+    query = visible(ImportBatch, _user()).order_by(ImportBatch.created_at.desc(), ImportBatch.id)
+    rows, envelope = paginate(query)
+    return {**envelope, "results": ImportBatchSummarySchema(many=True).dump(rows)}
+
+
+@blueprint.route("/api/imports/", methods=["POST"], strict_slashes=False)
+@login_required
+def upload() -> ResponseReturnValue:
+    """Upload a CSV or XLSX file (multipart field `file`): a new import in preview state."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise ValidationError({"file": ["Upload the spreadsheet as the multipart field 'file'."]})
+    batch = service.create_batch(_user(), upload.filename or "", upload.read(), _form_options())
+    db.session.commit()
+    return ImportBatchSchema().dump(batch), 201
+
+
+@blueprint.route("/api/imports/<uuid:uuid>/", methods=["GET"], strict_slashes=False, endpoint="detail")
+@login_required
+def detail(uuid: uuid.UUID) -> ResponseReturnValue:
+    """One import: its mapping, the preview, the counts."""
+    return ImportBatchSchema().dump(_batch(uuid))
+
+
+@blueprint.route("/api/imports/<uuid:uuid>/", methods=["PATCH"], strict_slashes=False)
+@login_required
+def change(uuid: uuid.UUID) -> ResponseReturnValue:
+    """Change the column mapping, status mapping, date order, sheet or header row; the preview is redone."""
+    batch = _batch(uuid, content=True)
+    service.change_options(batch, _user(), json_body())
+    db.session.commit()
+    return ImportBatchSchema().dump(batch)
+
+
+@blueprint.route("/api/imports/<uuid:uuid>/commit/", methods=["POST"], strict_slashes=False)
+@login_required
+def commit(uuid: uuid.UUID) -> ResponseReturnValue:
+    """Write the import to the caller's data, in one transaction."""
+    batch = _batch(uuid, content=True)
+    service.commit_batch(batch, _user())
+    db.session.commit()
+    return ImportBatchSchema().dump(batch)
+
+
+@blueprint.route("/api/imports/<uuid:uuid>/", methods=["DELETE"], strict_slashes=False)
+@login_required
+def delete(uuid: uuid.UUID) -> ResponseReturnValue:
+    """Undo a committed import (it stays listed, as undone), or discard one in preview or undone."""
+    service.delete_batch(_batch(uuid), _user())
+    db.session.commit()
+    return "", 204

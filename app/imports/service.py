@@ -1,0 +1,110 @@
+"""The import workflow: upload (preview), change options, commit, undo or discard.
+
+Views and the CLI call these; none of them commits (the caller owns the one transaction), and each
+raises `ImportFileError` (400/409/413) with the reason when the file or the request cannot be used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from app.extensions import db
+from app.imports.errors import ImportFileError
+from app.imports.existing import ExistingIndex
+from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options
+from app.imports.planning import plan_rows, survey
+from app.imports.preview import build_preview
+from app.imports.reading import Source, open_source
+from app.imports.undo import undo_batch
+from app.imports.writer import BulkWriter
+from app.models import ImportBatch, User
+from app.models.base import utcnow
+
+
+def limits() -> dict[str, int]:
+    """The configured limits (see app/config.py)."""
+    config = current_app.config
+    return {
+        "bytes": config["IMPORT_MAX_BYTES"],
+        "rows": config["IMPORT_MAX_ROWS"],
+        "columns": config["IMPORT_MAX_COLUMNS"],
+        "preview_rows": config["IMPORT_PREVIEW_ROWS"],
+        "problems": config["IMPORT_MAX_PROBLEMS"],
+    }
+
+
+def _source(data: bytes, sheet: str | None) -> Source:
+    return open_source(data, sheet, max_columns=limits()["columns"])
+
+
+def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any] | None = None) -> ImportBatch:
+    """A new batch in preview state for the uploaded file (added to the session, not committed)."""
+    if len(data) > limits()["bytes"]:
+        raise ImportFileError(413, too_large_message())
+    changes = ImportOptionsSchema().load(changes) if changes else {}
+    source = _source(data, changes.get("sheet"))
+    batch = ImportBatch(user_id=user.id, filename=(filename or "")[:255], file_format=source.file_format,
+                        file_size=len(data), content=data, options={}, preview={}, counts={}, created_labels=[])
+    _recompute(batch, user, source, {"sheet": source.sheet}, changes)
+    db.session.add(batch)
+    return batch
+
+
+def too_large_message() -> str:
+    megabytes = limits()["bytes"] / (1024 * 1024)
+    return f"The file is too large: at most {megabytes:g} MB can be imported."
+
+
+def change_options(batch: ImportBatch, user: User, body: Any) -> None:
+    """Apply a PATCH (mapping, status mapping, date order, sheet, header row) and recompute the preview."""
+    if batch.state != "preview":
+        raise ImportFileError(409, f"This import is {batch.state}; only an import in preview can be changed.")
+    changes = ImportOptionsSchema().load(body if body is not None else {})
+    options = dict(batch.options)
+    if "sheet" in changes and changes["sheet"] != options.get("sheet"):
+        # Another sheet is another table: its header, columns and dates are found afresh.
+        options = {"sheet": changes["sheet"], "status_mapping": options.get("status_mapping", {})}
+    _recompute(batch, user, _source(batch.content, options.get("sheet")), options, changes)
+
+
+def _recompute(batch: ImportBatch, user: User, source: Source, options: dict[str, Any],
+               changes: dict[str, Any]) -> None:
+    options = dict(options)
+    if "header_row" in changes:
+        options["header_row"] = changes["header_row"]
+    if "date_order" in changes:
+        options["date_order"] = changes["date_order"]
+    options = survey(source, options)
+    if changes.get("mapping"):
+        columns = apply_mapping(columns_from_options(options), changes["mapping"])
+        options["columns"] = [column.to_json() for column in columns]
+    if "status_mapping" in changes:
+        options["status_mapping"] = {**options.get("status_mapping", {}), **changes["status_mapping"]}
+    batch.preview, batch.counts, batch.options = build_preview(source, options, user, limits())
+
+
+def commit_batch(batch: ImportBatch, user: User) -> None:
+    """Write the batch's rows (creates, updates, records) in the caller's transaction."""
+    if batch.state != "preview":
+        raise ImportFileError(409, f"This import is already {batch.state}.")
+    fields = {column["field"] for column in batch.options.get("columns", [])}
+    if not fields & {"company", "position_title"}:
+        raise ImportFileError(400, "No column is mapped to the company or the position: nothing can be imported.")
+    db.session.flush()  # the batch row must exist before its records
+    writer = BulkWriter(batch, user, ExistingIndex(user))
+    for plan in plan_rows(_source(batch.content, batch.options.get("sheet")), batch.options, limits()["rows"]):
+        writer.add(plan)
+    counts = writer.finish()
+    batch.counts = {**batch.counts, **counts}
+    batch.state = "committed"
+    batch.committed_at = utcnow()
+
+
+def delete_batch(batch: ImportBatch, user: User) -> None:
+    """Undo a committed batch (it stays, as undone); discard a batch in preview or already undone."""
+    if batch.state == "committed":
+        undo_batch(batch, user)
+    else:
+        db.session.delete(batch)

@@ -1,0 +1,157 @@
+"""Updating an application from a changed row, and the snapshot that lets an undo put it back.
+
+An update is a three-way merge: only what changed between the earlier import of the row and this
+one is written, so whatever the user changed by hand since, and the sheet did not, stays as it is.
+The snapshot holds the application's whole state before the update (fields, links, labels,
+statuses and locations, by id), so `restore` puts back exactly that.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.imports.links import JOB_URL_TEXT, source_link
+from app.models import Address, Application, ApplicationStatus, Label, Link, PositionLocation
+from app.models.base import utcnow
+
+FIELDS = ("user_company_id", "position_title", "notes", "job_description_notes", "extra")
+ADDRESS_FIELDS = ("place_name", "country", "state", "city", "street", "full_address", "zipcode")
+
+
+def _link(link: Link | None) -> dict[str, Any] | None:
+    return None if link is None else {"text": link.text, "url": link.url, "order": link.order}
+
+
+def snapshot(application: Application) -> dict[str, Any]:
+    """The application's state, JSON-safe."""
+    return {
+        **{name: _json(getattr(application, name)) for name in FIELDS},
+        "modified_at": application.modified_at.isoformat(),
+        "job_description_page": _link(application.job_description_page),
+        "job_source": _link(application.job_source),
+        "label_ids": [str(label.id) for label in application.labels],
+        "statuses": [
+            {"id": str(s.id), "text": s.text, "date": s.date.isoformat(), "order": s.order}
+            for s in application.statuses
+        ],
+        "locations": [
+            {"id": str(p.id), "address": None if p.location is None else
+             {name: getattr(p.location, name) for name in ADDRESS_FIELDS}}
+            for p in application.position_locations
+        ],
+    }
+
+
+def _json(value: Any) -> Any:
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def _set_link(application: Application, name: str, text: str | None, url: str | None) -> None:
+    """Set (text, url) on a one-to-one link, creating it when missing; (None, None) removes it."""
+    current = getattr(application, name)
+    if text is None and url is None:
+        setattr(application, name, None)
+    elif current is None:
+        setattr(application, name, Link(user_id=application.user_id, text=text or "Link", url=url or ""))
+    else:
+        current.text, current.url = text or current.text, url if url is not None else current.url
+
+
+def apply_update(application: Application, old: dict[str, Any], new: dict[str, Any], company_id: uuid.UUID | None,
+                 labels: list[Label], today: date) -> None:
+    """Write onto `application` what changed from `old` to `new` (the earlier and the current row)."""
+    if company_id is not None:
+        application.user_company_id = company_id
+    for key, attribute in (("position_title", "position_title"), ("notes", "notes"),
+                           ("job_description", "job_description_notes")):
+        if old.get(key) != new[key]:
+            setattr(application, attribute, new[key])
+    if old.get("extra") != new["extra"]:
+        application.extra = new["extra"] or None
+    if old.get("job_url") != new["job_url"]:
+        if new["job_url"]:
+            _set_link(application, "job_description_page", JOB_URL_TEXT, new["job_url"])
+        else:
+            _set_link(application, "job_description_page", None, None)
+    if old.get("job_source") != new["job_source"]:
+        if new["job_source"]:
+            _set_link(application, "job_source", *source_link(new["job_source"]))
+        else:
+            _set_link(application, "job_source", None, None)
+    _update_labels(application, old.get("labels", []), new["labels"], labels)
+    _update_locations(application, old.get("locations", []), new["locations"])
+    _update_statuses(application, old.get("statuses", []), new["statuses"], today)
+    application.modified_at = utcnow()
+
+
+def _update_labels(application: Application, old: list[str], new: list[str], added: list[Label]) -> None:
+    gone = {text.casefold() for text in old} - {text.casefold() for text in new}
+    application.labels = [label for label in application.labels if label.text.casefold() not in gone]
+    for label in added:
+        if label is not None and label not in application.labels:
+            application.labels.append(label)
+
+
+def _update_locations(application: Application, old: list[str], new: list[str]) -> None:
+    gone = set(old) - set(new)
+    kept = [p for p in application.position_locations if p.location is None or p.location.full_address not in gone]
+    present = {p.location.full_address for p in kept if p.location is not None}
+    for text in new:
+        if text not in present:
+            kept.append(PositionLocation(user_id=application.user_id,
+                                         location=Address(user_id=application.user_id, full_address=text)))
+    application.position_locations = kept
+
+
+def _update_statuses(application: Application, old: list[list[Any]], new: list[list[Any]], today: date) -> None:
+    old_pairs = [tuple(pair) for pair in old]
+    new_pairs = [tuple(pair) for pair in new]
+    statuses = list(application.statuses)
+    for text, when in old_pairs:
+        if (text, when) in new_pairs:
+            continue
+        # A status written without a date got the import's day: match it by text alone.
+        match = next((s for s in statuses if s.text == text and (when is None or s.date.isoformat() == when)), None)
+        if match is not None:
+            statuses.remove(match)
+    for order, (text, when) in enumerate(new_pairs):
+        if (text, when) in old_pairs:
+            continue
+        statuses.append(ApplicationStatus(user_id=application.user_id, text=text, order=order,
+                                          date=date.fromisoformat(when) if when else today))
+    application.statuses = statuses
+
+
+def restore(application: Application, state: dict[str, Any]) -> None:
+    """Put `application` back as `state` (a snapshot) describes it."""
+    for name in FIELDS:
+        value = state[name]
+        setattr(application, name, uuid.UUID(value) if name == "user_company_id" else value)
+    for name in ("job_description_page", "job_source"):
+        link = state[name]
+        _set_link(application, name, *((link["text"], link["url"]) if link else (None, None)))
+    ids = [uuid.UUID(value) for value in state["label_ids"]]
+    application.labels = list(db.session.scalars(select(Label).where(Label.id.in_(ids)))) if ids else []
+    current = {s.id: s for s in application.statuses}
+    statuses = []
+    for item in state["statuses"]:
+        status = current.get(uuid.UUID(item["id"])) or ApplicationStatus(id=uuid.UUID(item["id"]),
+                                                                          user_id=application.user_id)
+        status.text, status.date, status.order = item["text"], date.fromisoformat(item["date"]), item["order"]
+        statuses.append(status)
+    application.statuses = statuses
+    current_locations = {p.id: p for p in application.position_locations}
+    locations = []
+    for item in state["locations"]:
+        location = current_locations.get(uuid.UUID(item["id"]))
+        if location is None:
+            address = Address(user_id=application.user_id, **item["address"]) if item["address"] else None
+            location = PositionLocation(id=uuid.UUID(item["id"]), user_id=application.user_id, location=address)
+        locations.append(location)
+    application.position_locations = locations
+    application.modified_at = datetime.fromisoformat(state["modified_at"])

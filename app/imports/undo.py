@@ -1,0 +1,154 @@
+"""Undoing a committed batch: updated applications are put back, created rows are removed.
+
+Applications the batch created go with everything the database cascades from them (statuses,
+locations, label pairings) and the links and addresses they own; companies and labels it created
+go too, unless something else uses them by now. A batch whose applications a later committed
+batch has updated cannot be undone before that later one (that would undo the later one halfway).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.imports.errors import ImportFileError
+from app.imports.snapshot import restore
+from app.models import (
+    Address,
+    Application,
+    ApplicationStatus,
+    ApplicationStatusLink,
+    Company,
+    CompanyRating,
+    ImportBatch,
+    ImportRecord,
+    Label,
+    Link,
+    PositionLocation,
+    User,
+    application_labels,
+    company_labels,
+)
+from app.models.base import utcnow
+from app.permissions import owner_clause
+
+CHUNK = 500
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _later_update(batch: ImportBatch, user: User) -> ImportBatch | None:
+    ours = select(ImportRecord.application_id).where(
+        ImportRecord.batch_id == batch.id, ImportRecord.application_id.is_not(None)
+    )
+    query = (
+        select(ImportBatch)
+        .join(ImportRecord, ImportRecord.batch_id == ImportBatch.id)
+        .where(owner_clause(ImportBatch, user), ImportBatch.state == "committed", ImportBatch.id != batch.id)
+        .where(ImportBatch.committed_at > batch.committed_at, ImportRecord.action == "update")
+        .where(ImportRecord.application_id.in_(ours))
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
+
+
+def undo_batch(batch: ImportBatch, user: User) -> None:
+    """Undo `batch` (committed) in the caller's transaction; a 409 if a later import builds on it."""
+    later = _later_update(batch, user)
+    if later is not None:
+        raise ImportFileError(
+            409, f"A later import ({later.filename or later.id}) updated rows of this one: undo that one first."
+        )
+    records = db.session.execute(
+        select(ImportRecord.action, ImportRecord.application_id, ImportRecord.company_id,
+               ImportRecord.created_company, ImportRecord.previous)
+        .where(ImportRecord.batch_id == batch.id).order_by(ImportRecord.row_number.desc())
+    ).all()
+    updated = [(r.application_id, r.previous) for r in records if r.action == "update" and r.application_id]
+    _restore_updated(updated, user)
+    _delete_applications([r.application_id for r in records if r.action == "create" and r.application_id], user)
+    _delete_unused_companies([r.company_id for r in records if r.created_company and r.company_id], user)
+    _delete_unused_labels([uuid.UUID(value) for value in batch.created_labels or []], user)
+    batch.state = "undone"
+    batch.undone_at = utcnow()
+
+
+def _restore_updated(updated: list[tuple[uuid.UUID, dict[str, Any]]], user: User) -> None:
+    for chunk in _chunks(updated):
+        applications = {
+            a.id: a for a in db.session.scalars(
+                select(Application).where(owner_clause(Application, user), Application.id.in_([i for i, _ in chunk]))
+                .options(selectinload(Application.statuses), selectinload(Application.labels),
+                         selectinload(Application.position_locations).selectinload(PositionLocation.location),
+                         selectinload(Application.job_description_page), selectinload(Application.job_source))
+            )
+        }
+        for application_id, previous in chunk:
+            if application_id in applications and previous:
+                restore(applications[application_id], previous)
+        db.session.flush()
+
+
+def _ids(query: Any) -> list[uuid.UUID]:
+    return [value for value in db.session.scalars(query) if value is not None]
+
+
+def _delete_owned(model: type, ids: Iterable[uuid.UUID], user: User) -> None:
+    ids = list(ids)
+    for chunk in _chunks(ids):
+        db.session.execute(
+            delete(model).where(owner_clause(model, user), model.id.in_(chunk)).execution_options(
+                synchronize_session=False
+            )
+        )
+
+
+def _delete_applications(ids: list[uuid.UUID], user: User) -> None:
+    for chunk in _chunks(ids):
+        in_chunk = Application.id.in_(chunk)
+        links = _ids(select(Application.job_description_page_id).where(in_chunk))
+        links += _ids(select(Application.job_source_id).where(in_chunk))
+        links += _ids(
+            select(ApplicationStatusLink.link_id)
+            .join(ApplicationStatus, ApplicationStatusLink.application_status_id == ApplicationStatus.id)
+            .where(ApplicationStatus.application_id.in_(chunk))
+        )
+        addresses = _ids(select(PositionLocation.location_id).where(PositionLocation.application_id.in_(chunk)))
+        # The database cascades to statuses, their links, locations and label pairings.
+        _delete_owned(Application, chunk, user)
+        _delete_owned(Link, links, user)
+        _delete_owned(Address, addresses, user)
+
+
+def _delete_unused_companies(ids: list[uuid.UUID], user: User) -> None:
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        unused = _ids(
+            select(Company.id).where(owner_clause(Company, user), Company.id.in_(chunk))
+            .where(~exists().where(Application.user_company_id == Company.id))
+        )
+        if not unused:
+            continue
+        links = _ids(select(Company.home_page_id).where(Company.id.in_(unused)))
+        links += _ids(select(CompanyRating.source_id).where(CompanyRating.company_id.in_(unused)))
+        addresses = _ids(select(Company.hq_location_id).where(Company.id.in_(unused)))
+        _delete_owned(Company, unused, user)
+        _delete_owned(Link, links, user)
+        _delete_owned(Address, addresses, user)
+
+
+def _delete_unused_labels(ids: list[uuid.UUID], user: User) -> None:
+    for chunk in _chunks(ids):
+        unused = _ids(
+            select(Label.id).where(Label.user_id == user.id, Label.id.in_(chunk))
+            .where(~exists().where(application_labels.c.label_id == Label.id))
+            .where(~exists().where(company_labels.c.label_id == Label.id))
+        )
+        _delete_owned(Label, unused, user)
