@@ -176,12 +176,20 @@ def test_health_check_through_nginx_is_not_access_logged(stack: Stack, token: st
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "ok"
     requests.get(f"{stack.url}/api/labels/", headers={"Authorization": f"JWT {token}"}, timeout=10)
-    log = stack.nginx_log.read_text()
-    assert "GET /api/labels/" in log
+    # Both servers write the log line just after answering: wait for it.
+    log = _wait_for_log(stack.nginx_log, "GET /api/labels/")
     assert "/health-check" not in log
     assert "GET /home/" in log
     # gunicorn's access log (stdout) names the client nginx saw, not nginx itself as a bare peer.
-    assert '127.0.0.1 "GET /api/labels/ HTTP/1.1" 200' in stack.gunicorn_log.read_text()
+    _wait_for_log(stack.gunicorn_log, '127.0.0.1 "GET /api/labels/ HTTP/1.1" 200')
+
+
+def _wait_for_log(path: Path, needle: str, seconds: float = 5) -> str:
+    deadline = time.monotonic() + seconds
+    while needle not in (text := path.read_text()):
+        assert time.monotonic() < deadline, f"{needle!r} not in {path.name}:\n{text}"
+        time.sleep(0.05)
+    return text
 
 
 def test_security_headers_and_no_server_version(stack: Stack) -> None:
