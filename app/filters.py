@@ -13,6 +13,13 @@ from marshmallow import ValidationError
 from sqlalchemy import Select
 
 
+def text_value(value: str) -> str:
+    """A value compared as text: databases refuse NUL characters (PostgreSQL raises), so say so first."""
+    if "\x00" in value:
+        raise ValidationError("NUL characters are not allowed.")
+    return value
+
+
 class Filter:
     """Narrows a SELECT by one query-string value; raises ValidationError on a bad value."""
 
@@ -40,7 +47,7 @@ class IContains(Filter):
     column: Any
 
     def apply(self, query: Select, value: str) -> Select:
-        return query.where(self.column.icontains(value, autoescape=True))
+        return query.where(self.column.icontains(text_value(value), autoescape=True))
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class RelatedEquals(Filter):
     column: Any
 
     def apply(self, query: Select, value: str) -> Select:
-        return query.where(self.relationship.any(self.column == value))
+        return query.where(self.relationship.any(self.column == text_value(value)))
 
 
 @dataclass(frozen=True)
