@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 import click
+from flask.cli import with_appcontext
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -62,6 +63,7 @@ def _summary(batch: ImportBatch) -> str:
               'with mapping, status_mapping, date_order, sheet, header_row.')
 @click.option("--sheet", help="The XLSX sheet to read (default: the first).")
 @click.option("--date-order", type=click.Choice(["dmy", "mdy"]), help="How to read dates like 03/04/2024.")
+@with_appcontext
 def import_spreadsheet_command(path: str, email: str, dry_run: bool, mapping: str | None, sheet: str | None,
                                date_order: str | None) -> None:
     """Import a CSV or XLSX spreadsheet of applications for a user."""

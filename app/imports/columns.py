@@ -28,7 +28,7 @@ FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
                                          "progress", "current stage", "outcome", "result")),
     "status_date": ("Date of the current status", False, ("date", "status date", "last updated", "updated",
                                                           "date updated", "last update", "last contact",
-                                                          "last activity")),
+                                                          "last activity", "when")),
     "stage_date": ("Date the application reached a stage", True, ()),
     "job_url": ("Job posting URL", False, ("url", "link", "job url", "job link", "posting", "job posting",
                                            "posting url", "listing", "listing url", "job ad", "application link",

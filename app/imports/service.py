@@ -45,16 +45,20 @@ def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any]
         raise ImportFileError(413, too_large_message())
     changes = ImportOptionsSchema().load(changes) if changes else {}
     source = _source(data, changes.get("sheet"))
-    batch = ImportBatch(user_id=user.id, filename=(filename or "")[:255], file_format=source.file_format,
-                        file_size=len(data), content=data, options={}, preview={}, counts={}, created_labels=[])
+    batch = ImportBatch(user_id=user.id, state="preview", filename=(filename or "")[:255],
+                        file_format=source.file_format, file_size=len(data), content=data, options={}, preview={},
+                        counts={}, created_labels=[])
     _recompute(batch, user, source, {"sheet": source.sheet}, changes)
     db.session.add(batch)
     return batch
 
 
 def too_large_message() -> str:
-    megabytes = limits()["bytes"] / (1024 * 1024)
-    return f"The file is too large: at most {megabytes:g} MB can be imported."
+    size = limits()["bytes"]
+    for unit, factor in (("MB", 1024 * 1024), ("KB", 1024), ("bytes", 1)):
+        if size >= factor:
+            return f"The file is too large: at most {size / factor:.3g} {unit} can be imported."
+    return "The file is too large."
 
 
 def change_options(batch: ImportBatch, user: User, body: Any) -> None:
