@@ -19,6 +19,7 @@ from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import Select, inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
+from werkzeug.exceptions import BadRequest
 
 from app.errors import APIError
 from app.extensions import db
@@ -53,7 +54,9 @@ def json_body() -> Any:
     """The request's JSON; malformed or absurdly nested input is a 400, never a 500."""
     try:
         return request.get_json()
-    except RecursionError as exc:
+    except (RecursionError, BadRequest) as exc:
+        # Flask answers undecodable JSON with a bare BadRequest outside debug mode; say what was wrong.
+        # (A wrong content type is a 415 and a body over MAX_CONTENT_LENGTH a 413: not BadRequests.)
         raise APIError(400, "Malformed JSON in the request body.") from exc
 
 
