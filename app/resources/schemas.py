@@ -37,14 +37,32 @@ INT32 = validate.Range(min=-(2**31), max=2**31 - 1)
 API_ENDPOINTS: dict[type, str] = {}
 
 
-def no_nul(value: str) -> None:
-    """Databases refuse NUL characters in text; say so instead of failing on the write."""
+def storable_text(value: str) -> None:
+    """Text the databases can store: no NUL character, no lone surrogate (JSON's "\\ud800").
+
+    Both would fail on the write (PostgreSQL and the UTF-8 encoder raise), a 500 instead of a 400.
+    """
     if "\x00" in value:
         raise ValidationError("NUL characters are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError("Not valid Unicode text.") from exc
+
+
+class WholeNumber(fields.Integer):
+    """An integer that refuses 1.5 instead of truncating it to 1 (2.0 and "2" are still 2)."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
 
 
 class Converter(ModelConverter):
     """Column -> field conversion with the limits the database will enforce anyway."""
+
+    SQLA_TYPE_MAPPING = {**ModelConverter.SQLA_TYPE_MAPPING, sa.Integer: WholeNumber}
 
     def _add_column_kwargs(self, kwargs: dict[str, Any], column: sa.Column) -> None:
         super()._add_column_kwargs(kwargs, column)
@@ -52,18 +70,24 @@ class Converter(ModelConverter):
         if isinstance(column.type, sa.Integer):
             validators.append(INT32)
         if isinstance(column.type, sa.String | sa.Text):
-            validators.append(no_nul)
+            validators.append(storable_text)
         if column.default is not None or column.nullable:
             kwargs["required"] = False
 
 
 class BlankableUUID(fields.UUID):
-    """A uuid in input where the client sends `""` (or null) for 'none yet'."""
+    """The `uuid` of an object in input: it only selects an existing nested item, never writes a key.
+
+    The client sends `""` for 'none yet'. Anything that is not a uuid (blank, null, garbage) reads as
+    None: like an unknown uuid, it matches nothing, so a nested item is created and a top-level object
+    (whose uuid comes from the URL) is unaffected — the contract says to ignore it whatever its value.
+    """
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> uuid.UUID | None:
-        if value in ("", None):
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
             return None
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class ApiUrl(fields.Field):
@@ -156,6 +180,11 @@ class LabelList(fields.Nested):
                 return None, "Not a valid UUID."
         if label_id is None and not isinstance(text, str | type(None)):
             return None, "Label text must be a string."
+        if label_id is None and text:
+            try:
+                storable_text(text)  # it goes into a query: the database would raise on it
+            except ValidationError as exc:
+                return None, str(exc.messages[0])
         label = resolve_label(acting_user(), label_id, text)
         if label is None:
             return None, f"Label {text or raw_id!r} does not exist."
@@ -227,7 +256,7 @@ class BaseSchema(SQLAlchemySchema):
         unknown = EXCLUDE
         model_converter = Converter
 
-    uuid = BlankableUUID(attribute="id")
+    uuid = BlankableUUID(attribute="id", allow_none=True)
     api_url = ApiUrl()
     created_at = fields.DateTime(dump_only=True)
     modified_at = fields.DateTime(dump_only=True)
