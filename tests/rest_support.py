@@ -29,8 +29,15 @@ def link_body(text: str = "", url: str = "") -> dict[str, Any]:
 
 
 def address_body(**fields: str) -> dict[str, Any]:
-    address = {"place_name": "", "country": "", "state": "", "city": "", "street": "", "full_address": "",
-               "zipcode": ""}
+    address = {
+        "place_name": "",
+        "country": "",
+        "state": "",
+        "city": "",
+        "street": "",
+        "full_address": "",
+        "zipcode": "",
+    }
     return blank(**{**address, **fields})
 
 

@@ -59,9 +59,11 @@ def alice_objects(app, alice, alice_api) -> dict[str, dict[str, Any]]:
         "/api/links/": lambda: created(alice_api.post("/api/links/", json=link_body("Standalone", "u"))),
         "/api/addresses/": lambda: created(alice_api.post("/api/addresses/", json=address_body(city="Alone"))),
         "/api/companies/": lambda: company,
-        "/api/company-ratings/": lambda: created(alice_api.post(
-            "/api/company-ratings/", json=blank(company=company["uuid"], value=4, source=link_body("Src", "s"))
-        )),
+        "/api/company-ratings/": lambda: created(
+            alice_api.post(
+                "/api/company-ratings/", json=blank(company=company["uuid"], value=4, source=link_body("Src", "s"))
+            )
+        ),
         "/api/applications/": lambda: application,
         "/api/position-locations/": lambda: application["position_locations"][0],
         "/api/application-statuses/": lambda: status,
@@ -146,15 +148,21 @@ def test_references_to_another_users_objects_are_a_400_on_that_field(app, bob_ap
     counts = row_counts(app)
     attempts = [
         ("POST", "/api/applications/", application_body(alice_company), "user_company"),
-        ("PATCH", f"/api/applications/{bob['application']['uuid']}/", {"user_company": alice_company},
-         "user_company"),
-        ("PUT", f"/api/applications/{bob['application']['uuid']}/", application_body(alice_company),
-         "user_company"),
+        ("PATCH", f"/api/applications/{bob['application']['uuid']}/", {"user_company": alice_company}, "user_company"),
+        ("PUT", f"/api/applications/{bob['application']['uuid']}/", application_body(alice_company), "user_company"),
         ("POST", "/api/application-statuses/", status_body(alice_application), "application"),
-        ("PATCH", f"/api/application-statuses/{bob['status']['uuid']}/", {"application": alice_application},
-         "application"),
-        ("POST", "/api/application-status-links/", status_link_body() | {"application_status": alice_status},
-         "application_status"),
+        (
+            "PATCH",
+            f"/api/application-statuses/{bob['status']['uuid']}/",
+            {"application": alice_application},
+            "application",
+        ),
+        (
+            "POST",
+            "/api/application-status-links/",
+            status_link_body() | {"application_status": alice_status},
+            "application_status",
+        ),
         ("POST", "/api/position-locations/", {"application": alice_application}, "application"),
         ("POST", "/api/company-ratings/", {"company": alice_company, "value": 1}, "company"),
     ]
@@ -203,23 +211,29 @@ def test_nested_uuids_of_another_users_rows_create_new_rows_and_leave_hers_alone
     bob = _bob_graph(bob_api)
 
     stolen_link = {**status["applicationstatuslink_set"][0], "link": {"text": "Bob"}}
-    patched = ok(bob_api.patch(
-        f"/api/application-statuses/{bob['status']['uuid']}/", json={"applicationstatuslink_set": [stolen_link]}
-    ))
+    patched = ok(
+        bob_api.patch(
+            f"/api/application-statuses/{bob['status']['uuid']}/", json={"applicationstatuslink_set": [stolen_link]}
+        )
+    )
     assert [item["uuid"] for item in patched["applicationstatuslink_set"]] != [stolen_link["uuid"]]
     assert patched["applicationstatuslink_set"][0]["link"]["text"] == "Bob"
 
     stolen_location = {**application["position_locations"][0], "location": {"city": "Bob"}}
-    patched = ok(bob_api.patch(
-        f"/api/applications/{bob['application']['uuid']}/", json={"position_locations": [stolen_location]}
-    ))
+    patched = ok(
+        bob_api.patch(
+            f"/api/applications/{bob['application']['uuid']}/", json={"position_locations": [stolen_location]}
+        )
+    )
     assert patched["position_locations"][0]["uuid"] != stolen_location["uuid"]
 
     stolen_address = {**company["hq_location"], "city": "Bob"}
-    patched = ok(bob_api.patch(
-        f"/api/companies/{bob['company']['uuid']}/",
-        json={"hq_location": stolen_address, "home_page": company["home_page"]},
-    ))
+    patched = ok(
+        bob_api.patch(
+            f"/api/companies/{bob['company']['uuid']}/",
+            json={"hq_location": stolen_address, "home_page": company["home_page"]},
+        )
+    )
     assert patched["hq_location"]["uuid"] != company["hq_location"]["uuid"]
     assert patched["home_page"]["uuid"] != company["home_page"]["uuid"]
 
@@ -249,7 +263,10 @@ def test_global_labels_are_readable_and_usable_by_all(alice_api, bob_api):
     for api in (alice_api, bob_api):
         page = ok(api.get("/api/labels/"))
         assert {label["text"] for label in page["results"] if label["user"] is None} == {
-            "Target", "Applied", "Interviewing", "Archived"
+            "Target",
+            "Applied",
+            "Interviewing",
+            "Archived",
         }
         company = new_company(api, labels=[chosen_label("Applied")])
         assert company["labels"][0]["user"] is None

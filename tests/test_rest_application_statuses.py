@@ -41,9 +41,9 @@ def test_create_status_as_the_client_sends_it(alice, alice_api):
 
 def test_status_date_defaults_to_today(alice_api):
     application = _application(alice_api)
-    status = created(alice_api.post(
-        "/api/application-statuses/", json={"application": application["uuid"], "text": "Applied"}
-    ))
+    status = created(
+        alice_api.post("/api/application-statuses/", json={"application": application["uuid"], "text": "Applied"})
+    )
     assert status["date"] == dt.datetime.now(dt.UTC).date().isoformat()
     assert status["applicationstatuslink_set"] == [] and status["order"] == 0
 
@@ -80,9 +80,9 @@ def test_status_links_list_is_the_new_truth(alice_api, app):
     kept = ok(alice_api.patch(f"/api/application-statuses/{status['uuid']}/", json={"text": "Renamed"}))
     assert len(kept["applicationstatuslink_set"]) == 2
     null_link = [{"uuid": keep["uuid"], "link": None}]
-    updated = ok(alice_api.patch(
-        f"/api/application-statuses/{status['uuid']}/", json={"applicationstatuslink_set": null_link}
-    ))
+    updated = ok(
+        alice_api.patch(f"/api/application-statuses/{status['uuid']}/", json={"applicationstatuslink_set": null_link})
+    )
     assert [item["link"] for item in updated["applicationstatuslink_set"]] == [None]
     assert table_rows(app, Link) == 3
 
@@ -120,12 +120,15 @@ def test_standalone_status_link_crud(alice, alice_api, app):
     assert patched["link"]["url"] == "m://2" and patched["link"]["uuid"] == item["link"]["uuid"]
     response = alice_api.put(f"/api/application-status-links/{item['uuid']}/", json={"link": None})
     assert response.status_code == 400 and list(response.get_json()) == ["application_status"]
-    put = ok(alice_api.put(
-        f"/api/application-status-links/{item['uuid']}/", json={"application_status": status["uuid"], "link": None}
-    ))
+    put = ok(
+        alice_api.put(
+            f"/api/application-status-links/{item['uuid']}/", json={"application_status": status["uuid"], "link": None}
+        )
+    )
     assert put["link"] is None
-    assert ok(alice_api.get(f"/api/application-statuses/{status['uuid']}/"))["applicationstatuslink_set"][0][
-        "uuid"
-    ] == item["uuid"]
+    assert (
+        ok(alice_api.get(f"/api/application-statuses/{status['uuid']}/"))["applicationstatuslink_set"][0]["uuid"]
+        == item["uuid"]
+    )
     assert alice_api.delete(f"/api/application-status-links/{item['uuid']}/", json=item).status_code == 204
     assert table_rows(app, ApplicationStatusLink) == 0

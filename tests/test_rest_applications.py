@@ -112,10 +112,12 @@ def test_nested_location_null_removes_the_address(alice_api, app):
     company = new_company(alice_api, hq_location=None)
     application = new_application(alice_api, company["uuid"])
     [location] = application["position_locations"]
-    updated = ok(alice_api.patch(
-        f"/api/applications/{application['uuid']}/",
-        json={"position_locations": [{"uuid": location["uuid"], "location": None}], "job_source": None},
-    ))
+    updated = ok(
+        alice_api.patch(
+            f"/api/applications/{application['uuid']}/",
+            json={"position_locations": [{"uuid": location["uuid"], "location": None}], "job_source": None},
+        )
+    )
     assert updated["position_locations"][0]["location"] is None
     assert updated["job_source"] is None
     assert table_rows(app, Address) == 0

@@ -151,10 +151,12 @@ def test_patch_null_removes_the_nested_object(alice_api, app):
 def test_patch_labels_replace_the_set_matched_by_uuid_or_text(alice_api):
     own = created(alice_api.post("/api/labels/", json={"text": "Dream job", "color": "#f00", "order": 7}))
     company = new_company(alice_api, labels=[chosen_label("Target"), chosen_label("Applied")])
-    updated = ok(alice_api.patch(
-        f"/api/companies/{company['uuid']}/",
-        json={"labels": [{"uuid": own["uuid"], "text": "ignored when the uuid matches"}, chosen_label("Target")]},
-    ))
+    updated = ok(
+        alice_api.patch(
+            f"/api/companies/{company['uuid']}/",
+            json={"labels": [{"uuid": own["uuid"], "text": "ignored when the uuid matches"}, chosen_label("Target")]},
+        )
+    )
     assert [label["text"] for label in updated["labels"]] == ["Target", "Dream job"]  # label order, then text
     cleared = ok(alice_api.patch(f"/api/companies/{company['uuid']}/", json={"labels": []}))
     assert cleared["labels"] == []

@@ -81,8 +81,9 @@ def test_address_crud(alice_api, app):
 
 def test_company_rating_crud(alice_api, app):
     company = new_company(alice_api)
-    body = blank(company=company["uuid"], source=link_body("Glassdoor", "g.example"), value=4.2,
-                 sample_date="2024-02-03")
+    body = blank(
+        company=company["uuid"], source=link_body("Glassdoor", "g.example"), value=4.2, sample_date="2024-02-03"
+    )
     rating = _crud(
         alice_api,
         "/api/company-ratings/",
@@ -132,4 +133,3 @@ def test_users_list_holds_the_caller_alone(alice, alice_api, bob):
     assert {"first_name", "last_name", "avatar_url", "api_url"} <= set(me)
     assert ok(alice_api.get(f"/api/users/{alice.id}/"))["uuid"] == str(alice.id)
     assert alice_api.get(f"/api/users/{bob.id}/").status_code == 404
-
