@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.auth.tokens import issue_token
 from app.extensions import db
 from app.models import Base, Label, RevokedToken, StoredImage, User, company_labels
+from app.storage import get_storage, new_key
 from tests.conftest import PASSWORD
 from tests.factories import make_company
 
@@ -208,3 +209,18 @@ def test_deleting_another_users_account_is_a_404(app, alice_api, bob):
     assert alice_api.delete(detail(bob)).status_code == 404
     with app.app_context():
         assert db.session.get(User, bob.id) is not None
+
+
+def test_deleting_the_account_removes_its_stored_image_files(app, alice_api, alice, bob):
+    keys = {alice.id: new_key(), bob.id: new_key()}
+    with app.app_context():
+        for user_id, key in keys.items():
+            get_storage().save(key, b"\x89PNG bytes", "image/png")
+            db.session.add(StoredImage(user_id=user_id, key=key, content_type="image/png", size=11))
+        db.session.commit()
+
+    assert alice_api.delete(detail(alice)).status_code == 204
+
+    with app.app_context():
+        assert get_storage().load(keys[alice.id]) is None
+        assert get_storage().load(keys[bob.id]) == b"\x89PNG bytes"

@@ -2,8 +2,11 @@
 
 `PATCH /api/users/<uuid>/` changes the caller's own first and last name (the e-mail and the avatar are
 read-only), `DELETE` deletes the caller's account and, by the database's ON DELETE CASCADE on every
-owner column, everything the account owned. Another user's uuid is a 404, as for every resource.
+owner column, everything the account owned; its stored image files go once that has committed.
+Another user's uuid is a 404, as for every resource.
 """
+
+import uuid as uuid_module
 
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
@@ -16,6 +19,7 @@ from app.models import User
 from app.ratelimits import THROTTLED, auth_limit, is_preflight, user_or_address_key
 from app.resources.base import ResourceView, json_body, resource_blueprint
 from app.resources.users.schemas import UserSchema
+from app.storage import delete_user_images
 
 
 class UserView(ResourceView):
@@ -23,6 +27,14 @@ class UserView(ResourceView):
     schema = UserSchema
     collection_methods = ("GET",)
     detail_methods = ("GET", "PATCH", "DELETE")
+
+    def delete(self, uuid: uuid_module.UUID) -> ResponseReturnValue:
+        """Delete the caller's own account with everything it owns, stored image files included."""
+        user = self.get_object(uuid, for_write=True)
+        delete_user_images(user)  # rows now, files once the deletion has committed
+        db.session.delete(user)
+        db.session.commit()
+        return "", 204
 
 
 class PasswordChangeView(MethodView):
