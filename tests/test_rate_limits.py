@@ -203,3 +203,13 @@ def test_a_failing_storage_falls_back_to_memory_instead_of_failing_requests(data
                          RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
 
     assert answers == [200, 200, 200, 429]
+
+
+def test_password_change_gets_the_sign_in_allowance_per_user(alice_api, bob_api):
+    def attempt(api):
+        return api.post("/api/users/me/password/", json={"current_password": "guess", "new_password": "x" * 12})
+
+    assert {attempt(alice_api).status_code for _ in range(20)} == {400}  # more than the 5/minute default
+
+    assert_throttled(attempt(alice_api))
+    assert attempt(bob_api).status_code == 400
