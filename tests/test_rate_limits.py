@@ -43,7 +43,7 @@ def login(client, address: str, password: str = PASSWORD):
 def assert_throttled(response) -> None:
     assert response.status_code == 429, response.get_data(as_text=True)
     assert list(response.get_json()) == ["detail"]
-    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert 0 <= int(response.headers["Retry-After"]) <= 61  # seconds until the window resets
 
 
 def test_the_21st_login_in_a_minute_is_a_429_with_retry_after(client, alice):
