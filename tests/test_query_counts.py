@@ -1,0 +1,145 @@
+"""A list or detail request costs the same, small number of SQL statements for 1 row or 8.
+
+Each company has 3 applications x 4 statuses x 2 status links, plus an HQ address, a home page,
+labels, a rating with its source link, and on each application two links, a position location with
+its address and labels: every level the company detail nests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import (
+    Address,
+    Application,
+    ApplicationStatus,
+    ApplicationStatusLink,
+    Company,
+    CompanyRating,
+    Label,
+    Link,
+    PositionLocation,
+)
+from tests.rest_support import ok
+
+# 1 user (token) + 1 count + 1 page + one SELECT per nested relationship the company schema dumps:
+# hq_location, home_page, labels, ratings, ratings.source, applications, applications.{job_description_page,
+# job_source, labels, position_locations, position_locations.location, statuses, statuses.links,
+# statuses.links.link}.
+LIST_STATEMENTS = 17
+DETAIL_STATEMENTS = LIST_STATEMENTS - 1  # no count
+
+
+def seed_companies(app: Flask, user_id: uuid.UUID, count: int) -> list[uuid.UUID]:
+    """`count` companies, fully nested (3 applications x 4 statuses x 2 links each)."""
+    with app.app_context():
+        labels = list(db.session.scalars(select(Label).where(Label.user_id.is_(None))))
+        ids = []
+        for n in range(count):
+            company = Company(
+                user_id=user_id,
+                name=f"Company {n}",
+                hq_location=Address(user_id=user_id, city="City"),
+                home_page=Link(user_id=user_id, url="home"),
+                labels=labels[:2],
+                ratings=[CompanyRating(user_id=user_id, value=4, source=Link(user_id=user_id, url="src"))],
+            )
+            for a in range(3):
+                application = Application(
+                    user_id=user_id,
+                    position_title=f"Job {a}",
+                    job_description_page=Link(user_id=user_id, url="jd"),
+                    job_source=Link(user_id=user_id, url="src"),
+                    labels=labels[2:3],
+                    position_locations=[PositionLocation(user_id=user_id, location=Address(user_id=user_id))],
+                )
+                for s in range(4):
+                    status = ApplicationStatus(user_id=user_id, text=f"S{s}", date=dt.date(2024, 1, 1 + s))
+                    status.links = [
+                        ApplicationStatusLink(user_id=user_id, link=Link(user_id=user_id, url=f"l{k}"))
+                        for k in range(2)
+                    ]
+                    application.statuses.append(status)
+                company.applications.append(application)
+            db.session.add(company)
+            db.session.flush()
+            ids.append(company.id)
+        db.session.commit()
+        db.session.remove()
+        return ids
+
+
+@contextmanager
+def count_statements(app: Flask) -> Iterator[list[str]]:
+    """Collect every SQL statement sent to the database inside the block."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def _measure(app: Flask, api, url: str) -> tuple[int, dict]:
+    with count_statements(app) as statements:
+        body = ok(api.get(url))
+    return len(statements), body
+
+
+@pytest.mark.parametrize("companies", [1, 8])
+def test_company_list_costs_a_constant_number_of_statements(app, alice, alice_api, companies):
+    seed_companies(app, alice.id, companies)
+    count, page = _measure(app, alice_api, "/api/companies/")
+    assert len(page["results"]) == companies
+    assert all(len(c["applications"]) == 3 for c in page["results"])
+    assert all(len(a["statuses"]) == 4 for c in page["results"] for a in c["applications"])
+    assert all(
+        len(s["applicationstatuslink_set"]) == 2
+        for c in page["results"]
+        for a in c["applications"]
+        for s in a["statuses"]
+    )
+    assert count == LIST_STATEMENTS
+
+
+def test_list_of_one_and_of_eight_cost_the_same(app, alice, alice_api, bob):
+    seed_companies(app, alice.id, 1)
+    seed_companies(app, bob.id, 8)
+    from tests.conftest import login
+
+    bob_api = login(app.test_client(), bob.email)
+    one, _ = _measure(app, alice_api, "/api/companies/")
+    eight, page = _measure(app, bob_api, "/api/companies/")
+    assert page["count"] == 8
+    assert one == eight == LIST_STATEMENTS
+
+
+def test_company_detail_costs_a_constant_number_of_statements(app, alice, alice_api):
+    ids = seed_companies(app, alice.id, 2)
+    count, body = _measure(app, alice_api, f"/api/companies/{ids[0]}/")
+    assert len(body["applications"]) == 3
+    assert count == DETAIL_STATEMENTS
+
+
+def test_application_and_status_lists_are_constant_too(app, alice, alice_api):
+    seed_companies(app, alice.id, 1)
+    small_apps, _ = _measure(app, alice_api, "/api/applications/?page_size=1")
+    many_apps, page = _measure(app, alice_api, "/api/applications/?page_size=3")
+    assert len(page["results"]) == 3 and small_apps == many_apps
+    small_statuses, _ = _measure(app, alice_api, "/api/application-statuses/?page_size=1")
+    many_statuses, page = _measure(app, alice_api, "/api/application-statuses/?page_size=12")
+    assert len(page["results"]) == 12 and small_statuses == many_statuses
