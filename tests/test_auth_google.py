@@ -230,6 +230,15 @@ def test_without_configuration_sign_in_is_a_clear_503(app, client, provider, mis
     assert response.get_json() == {"detail": "Google sign-in is not configured on this server."}
 
 
+def test_wrong_client_credentials_are_a_503_not_the_callers_fault(app, client, provider):
+    app.config["GOOGLE_CLIENT_SECRET"] = "not-the-secret"
+
+    response = sign_in(client, provider.issue_code())
+
+    assert response.status_code == 503
+    assert response.get_json() == {"detail": "Google sign-in is not configured correctly on this server."}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

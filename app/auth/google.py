@@ -92,7 +92,11 @@ def exchange_code(code: str, redirect_uri: str, metadata: dict[str, Any], client
             token = session.fetch_token(
                 metadata["token_endpoint"], grant_type="authorization_code", code=code, redirect_uri=redirect_uri
             )
-        except OAuthError as exc:  # the provider refused the code: invalid_grant, redirect_uri_mismatch...
+        except OAuthError as exc:
+            if exc.error == "invalid_client":  # our credentials, not the caller's code
+                log.error("google sign-in: the provider refused GOOGLE_CLIENT_ID/GOOGLE_CLIENT_SECRET")
+                raise ProviderUnavailable("Google sign-in is not configured correctly on this server.") from exc
+            # The caller's code was refused: invalid_grant (bad, used or expired), redirect_uri_mismatch...
             raise _sign_in_failed(exc.error or "the authorization code was refused") from exc
         except (requests.RequestException, ValueError) as exc:
             log.warning("google sign-in: token endpoint failed: %s", exc)
