@@ -61,3 +61,7 @@ checkov-venv: $(CHECKOV_VENV)/bin/checkov
 checkov: checkov-venv ## Static security checks of tf/ and docker/ (also run by the tests)
 	$(CHECKOV_VENV)/bin/checkov -d tf --framework terraform --skip-download --quiet --compact
 	$(CHECKOV_VENV)/bin/checkov -d docker --framework dockerfile --skip-download --quiet --compact
+
+.PHONY: bench-import
+bench-import: install ## Time a 10,000-row spreadsheet import (preview, commit, re-import, undo) on SQLite and PostgreSQL
+	$(BIN)/python scripts/bench_import.py
