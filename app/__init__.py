@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from app.graphql import create_blueprint as graphql_blueprint
     from app.health import blueprint as health_blueprint
     from app.images.routes import blueprint as images_blueprint
+    from app.openapi import blueprint as openapi_blueprint
     from app.resources import register_resources
 
     app.register_blueprint(auth_blueprint)
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(graphql_blueprint())
     app.register_blueprint(images_blueprint)
     register_resources(app)
+    app.register_blueprint(openapi_blueprint)
 
 
 def register_commands(app: Flask) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import ValidationError
 from sqlalchemy import Select
@@ -23,6 +23,9 @@ def text_value(value: str) -> str:
 class Filter:
     """Narrows a SELECT by one query-string value; raises ValidationError on a bad value."""
 
+    # The value's JSON schema, for the OpenAPI description of the query parameter.
+    value_schema: ClassVar[dict[str, str]] = {"type": "string"}
+
     def apply(self, query: Select, value: str) -> Select:
         raise NotImplementedError
 
@@ -30,6 +33,8 @@ class Filter:
 @dataclass(frozen=True)
 class Equals(Filter):
     """`?application=<uuid>`: a foreign key equals the given uuid."""
+
+    value_schema: ClassVar[dict[str, str]] = {"type": "string", "format": "uuid"}
 
     column: Any
 
@@ -64,6 +69,8 @@ class RelatedEquals(Filter):
 @dataclass(frozen=True)
 class RelatedIsNull(Filter):
     """`?labels__isnull=true`: the object has no related rows (false: it has some)."""
+
+    value_schema: ClassVar[dict[str, str]] = {"type": "boolean"}
 
     relationship: Any
 

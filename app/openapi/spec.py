@@ -1,0 +1,272 @@
+"""The OpenAPI 3 document, generated (never written by hand) from the URL map and the marshmallow schemas.
+
+Every rule under /api/ is described: a `ResourceView` by its model, schemas, filters and the methods it
+registers (the same generic operations for every resource); any other view by its docstring — the first
+line is the summary, the rest the description, and a YAML block after `---` (apispec's convention)
+adds or overrides parts of the operation. A view without a docstring is left out, so the test that
+compares the document with the URL map fails until it is documented.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import sys
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.yaml_utils import load_yaml_from_docstring
+from flask import Flask
+from flask_login import login_required
+from werkzeug.routing import Rule
+
+from app.openapi.components import (
+    AUTH_OPERATIONS,
+    error_responses,
+    json_request,
+    json_response,
+    register_components,
+)
+from app.resources.base import ResourceView
+from app.resources.schemas import ApiUrl, Reference
+
+API_PREFIX = "/api/"
+API_VERSION = "1.0.0"
+OPENAPI_VERSION = "3.0.3"
+IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
+_ARGUMENT = re.compile(r"<(?:(?P<converter>[^:<>()]+)(?:\([^)]*\))?:)?(?P<name>[^<>:]+)>")
+_CONVERTER_SCHEMAS = {
+    "uuid": {"type": "string", "format": "uuid"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+}
+# The code object of flask_login's wrapper: a view whose wrapper chain runs it requires a token.
+_LOGIN_REQUIRED_CODE = login_required(lambda: None).__code__
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """The OpenAPI document of every route of `app` under /api/."""
+    plugin = MarshmallowPlugin()
+    spec = APISpec(
+        title="Appl Tracky API",
+        version=API_VERSION,
+        openapi_version=OPENAPI_VERSION,
+        plugins=[plugin],
+        info={"description": _module_doc("app") or ""},
+    )
+    plugin.map_to_openapi_type(Reference, "string", "uuid")
+    plugin.map_to_openapi_type(ApiUrl, "string", "uri")
+    register_components(spec)
+
+    paths: dict[str, dict[str, Any]] = {}
+    tags: dict[str, str] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        if not rule.rule.startswith(API_PREFIX):
+            continue
+        view = app.view_functions[rule.endpoint]
+        tag = rule.endpoint.split(".")[0]
+        view_class = getattr(view, "view_class", None)
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            if view_class is not None and issubclass(view_class, ResourceView):
+                operation = resource_operation(view_class, rule, method)
+                tags.setdefault(tag, _class_doc(view_class))
+            else:
+                operation = documented_operation(view, view_class, rule, method)
+                tags.setdefault(tag, _module_doc(view.__module__))
+            if operation is not None:
+                operation.setdefault("tags", [tag])
+                operation.setdefault("parameters", []).extend(_path_parameters(rule))
+                paths.setdefault(openapi_path(rule), {})[method.lower()] = operation
+    for name, description in sorted(tags.items()):
+        spec.tag({"name": name, "description": description})
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    document = spec.to_dict()
+    document["security"] = [{"JWT": []}]  # every operation needs a token unless it says `security: []`
+    return document
+
+
+def openapi_path(rule: Rule) -> str:
+    """`/api/companies/<uuid:uuid>/` -> `/api/companies/{uuid}/`."""
+    return _ARGUMENT.sub(lambda match: "{" + match["name"] + "}", rule.rule)
+
+
+def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": match["name"],
+            "in": "path",
+            "required": True,
+            "schema": _CONVERTER_SCHEMAS.get(match["converter"] or "", {"type": "string"}),
+        }
+        for match in _ARGUMENT.finditer(rule.rule)
+    ]
+
+
+# -- the generic resource operations ---------------------------------------------------------------
+
+
+def resource_operation(view: type[ResourceView], rule: Rule, method: str) -> dict[str, Any]:
+    """The operation that the generic `ResourceView` performs for `method` on this rule."""
+    detail = "uuid" in rule.arguments
+    singular = _words(view.model.__name__)
+    a_singular = f"{'an' if singular[0] in 'aeiou' else 'a'} {singular}"
+    plural = rule.endpoint.split(".")[0].replace("_", " ")
+    schema, create, update = view.schema, view.create_schema or view.schema, view.update_schema or view.schema
+    name = rule.endpoint.split(".")[0]
+    if method == "GET" and not detail:
+        operation = {
+            "summary": f"List {plural}",
+            "description": "The caller's own, newest change first unless `ordering` says otherwise.",
+            "operationId": f"{name}_list",
+            "parameters": _list_parameters(view),
+            "responses": {"200": json_response("A page of results.", _page(schema))} | error_responses(400, 401, 404),
+        }
+    elif method == "POST" and not detail:
+        operation = {
+            "summary": f"Create {a_singular}",
+            "operationId": f"{name}_create",
+            "requestBody": json_request(create),
+            "responses": {"201": json_response(f"The created {singular}.", schema)} | error_responses(400, 401, 415),
+        }
+    elif method == "PATCH" and not detail:
+        operation = {
+            "summary": f"Update several {plural} at once",
+            "description": "A list of partial objects, each with its `uuid`; one failure fails the whole batch.",
+            "operationId": f"{name}_batch_update",
+            "requestBody": json_request({"type": "array", "items": update}),
+            "responses": {"200": json_response(f"The updated {plural}.", {"type": "array", "items": schema})}
+            | error_responses(400, 401, 415),
+        }
+    elif method == "GET":
+        operation = {
+            "summary": f"Retrieve {a_singular}",
+            "operationId": f"{name}_retrieve",
+            "responses": {"200": json_response(f"The {singular}.", schema)} | error_responses(401, 404),
+        }
+    elif method in ("PATCH", "PUT"):
+        partial = method == "PATCH"
+        operation = {
+            "summary": f"Update {a_singular}" if partial else f"Replace {a_singular}",
+            "description": "Only the fields given change." if partial else "Required fields must be present.",
+            "operationId": f"{name}_{'update' if partial else 'replace'}",
+            "requestBody": json_request(update),
+            "responses": {"200": json_response(f"The updated {singular}.", schema)}
+            | error_responses(400, 401, 403, 404, 415),
+        }
+    else:
+        operation = {
+            "summary": f"Delete {a_singular}",
+            "description": "Whatever belongs to it goes with it. A JSON body, if any, is ignored.",
+            "operationId": f"{name}_delete",
+            "responses": {"204": {"description": "Deleted."}} | error_responses(401, 403, 404),
+        }
+    own_doc = _overridden_doc(view, method)
+    if own_doc:
+        operation["summary"], _, description = own_doc.partition("\n")
+        operation["description"] = description.strip() or operation.get("description", "")
+    operation["responses"] |= error_responses(429)
+    return operation
+
+
+def _list_parameters(view: type[ResourceView]) -> list[dict[str, Any]]:
+    parameters = [
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "From 1."},
+        {
+            "name": "page_size",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+            "description": "8 unless given; at most 100.",
+        },
+        {
+            "name": "ordering",
+            "in": "query",
+            "schema": {"type": "string"},
+            "description": "A field name, `-` first for descending; `-modified_at` unless given.",
+        },
+    ]
+    for name, flt in view.filters.items():
+        parameters.append(
+            {"name": name, "in": "query", "schema": dict(flt.value_schema), "description": _class_doc(type(flt))}
+        )
+    return parameters
+
+
+def _page(schema: Any) -> dict[str, Any]:
+    link = {"type": "string", "format": "uri", "nullable": True}
+    return {
+        "type": "object",
+        "required": ["count", "next", "previous", "results"],
+        "properties": {
+            "count": {"type": "integer"},
+            "next": link,
+            "previous": link,
+            "results": {"type": "array", "items": schema},
+        },
+    }
+
+
+def _overridden_doc(view: type[ResourceView], method: str) -> str | None:
+    """The docstring of a concrete resource's own override of a method, if it has one."""
+    handler = getattr(view, method.lower(), None)
+    generic = getattr(ResourceView, method.lower(), None)
+    if handler is None or handler is generic:
+        return None
+    return inspect.getdoc(handler)
+
+
+# -- other views, described by their docstrings -----------------------------------------------------
+
+
+def documented_operation(view: Any, view_class: type | None, rule: Rule, method: str) -> dict[str, Any] | None:
+    """An operation from the view's docstring (and its YAML part); None when it has no docstring."""
+    handler = getattr(view_class, method.lower(), None) if view_class is not None else view
+    doc = inspect.getdoc(handler) if handler is not None else None
+    if not doc:
+        return None
+    text = doc.split("\n---", 1)[0]
+    summary, _, description = text.partition("\n")
+    operation: dict[str, Any] = {
+        "summary": summary.strip(),
+        "operationId": rule.endpoint.replace(".", "_") + f"_{method.lower()}",
+        "responses": {"200": {"description": "Success."}},
+    }
+    if description.strip():
+        operation["description"] = description.strip()
+    if not _requires_login(view, view_class):
+        operation["security"] = []
+    else:
+        operation["responses"] |= error_responses(401)
+    operation.update(AUTH_OPERATIONS.get(rule.endpoint, {}))
+    operation.update(load_yaml_from_docstring(doc) or {})
+    operation["responses"] = operation["responses"] | error_responses(429)
+    return operation
+
+
+def _requires_login(view: Any, view_class: type | None) -> bool:
+    if view_class is not None and login_required in getattr(view_class, "decorators", ()):
+        return True
+    function = view
+    while function is not None:
+        if getattr(function, "__code__", None) is _LOGIN_REQUIRED_CODE:
+            return True
+        function = getattr(function, "__wrapped__", None)
+    return False
+
+
+# -- small helpers ----------------------------------------------------------------------------------
+
+
+def _words(class_name: str) -> str:
+    """`ApplicationStatus` -> `application status`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", class_name).lower()
+
+
+def _class_doc(cls: type) -> str:
+    return cls.__dict__.get("__doc__") or _module_doc(cls.__module__)
+
+
+def _module_doc(module_name: str) -> str:
+    module = sys.modules.get(module_name)
+    return inspect.cleandoc(module.__doc__) if module is not None and module.__doc__ else ""
