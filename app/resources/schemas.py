@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
+from flask import g, url_for
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemySchema, SQLAlchemySchemaOpts
 from sqlalchemy import inspect
@@ -101,7 +101,17 @@ class ApiUrl(fields.Field):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         endpoint = API_ENDPOINTS.get(type(obj))
-        return url_for(endpoint, uuid=obj.id, _method="GET", _external=True) if endpoint else None
+        if endpoint is None:
+            return None
+        # A company page nests hundreds of objects: build each endpoint's URL once per request (url_for
+        # is a tenth of a list's time), then substitute the uuid.
+        templates = g.setdefault("api_url_templates", {})
+        if endpoint not in templates:
+            templates[endpoint] = url_for(endpoint, uuid=_URL_PLACEHOLDER, _method="GET", _external=True)
+        return templates[endpoint].replace(str(_URL_PLACEHOLDER), str(obj.id))
+
+
+_URL_PLACEHOLDER = uuid.UUID(int=0)
 
 
 class Reference(fields.Field):
