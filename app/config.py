@@ -68,6 +68,9 @@ class Config:
         self.RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "180/minute")
         self.RATELIMIT_AUTH = _env("RATELIMIT_AUTH", "20/minute")
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis keys are prefixed (a shared Redis); if the storage fails, count in memory rather than fail.
+        self.RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "appl-tracky")
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _env_bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
         self.GOOGLE_CLIENT_ID = _env("GOOGLE_CLIENT_ID")
         self.GOOGLE_CLIENT_SECRET = _env("GOOGLE_CLIENT_SECRET")
         self.GOOGLE_DISCOVERY_URL = _env(
