@@ -160,3 +160,12 @@ def test_overlong_cells_are_shortened_with_a_problem_never_refused(alice_api):
     values = batch["preview"]["rows"][0]["values"]
     assert len(values["company"]) == 100 and len(values["statuses"][0][0]) == 50
     assert len(batch["preview"]["problems"]) == 2
+
+
+def test_a_workbook_that_expands_to_gigabytes_is_refused_before_it_is_read(alice_api, monkeypatch):
+    from app.imports import reading
+
+    monkeypatch.setattr(reading, "XLSX_MAX_EXPANDED", 1000)
+    response = upload(alice_api, _xlsx([["Company", "Position"], ["Acme", "Engineer"]]), "bomb.xlsx")
+    assert response.status_code == 413
+    assert "expands" in response.get_json()["detail"]

@@ -22,6 +22,8 @@ SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and other old Office files)
+# openpyxl holds a workbook's shared strings in memory: refuse archives that expand beyond this (zip bombs).
+XLSX_MAX_EXPANDED = 300 * 1024 * 1024
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -106,7 +108,18 @@ def _open_workbook(data: bytes) -> Any:
         raise ImportFileError(400, "The XLSX workbook is damaged and cannot be read.") from exc
 
 
+def _check_expanded_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportFileError(400, "The file is a ZIP archive but not a readable XLSX workbook.") from exc
+    if expanded > XLSX_MAX_EXPANDED:
+        raise ImportFileError(413, "The workbook expands to more data than can be imported.")
+
+
 def _open_xlsx(data: bytes, sheet: str | None, max_columns: int) -> Source:
+    _check_expanded_size(data)
     workbook = _open_workbook(data)
     try:
         names = list(workbook.sheetnames)
