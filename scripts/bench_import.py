@@ -30,7 +30,8 @@ from app.cli.labels import seed_global_labels
 from app.config import TestingConfig
 from app.extensions import db
 from app.imports import service
-from app.models import Application, Base, ImportBatch, User
+from app.models import Application, Base, User
+from app.models.import_batch import ImportBatch
 from app.permissions import acting_as
 
 ROWS = int(os.environ.get("BENCH_ROWS", "10000"))

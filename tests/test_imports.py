@@ -7,7 +7,8 @@ import json
 import pytest
 
 from app.extensions import db
-from app.models import Application, ImportRecord
+from app.models import Application
+from app.models.import_batch import ImportRecord
 from tests.import_support import applications, commit, fixture, import_file, upload, upload_ok
 
 TRACKER = (

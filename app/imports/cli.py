@@ -14,7 +14,8 @@ from sqlalchemy import select
 from app.errors import APIError
 from app.extensions import db
 from app.imports import service
-from app.models import ImportBatch, User, normalize_email
+from app.models import User, normalize_email
+from app.models.import_batch import ImportBatch
 
 
 def _options(mapping: str | None, sheet: str | None, date_order: str | None) -> dict[str, Any]:

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.imports.matching import company_key
 from app.imports.planning import RowPlan
-from app.models import Company, ImportBatch, ImportRecord, Label, User
+from app.models import Company, Label, User
+from app.models.import_batch import ImportBatch, ImportRecord
 from app.permissions import owner_clause
 
 

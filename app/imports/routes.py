@@ -17,7 +17,8 @@ from app.errors import error_response
 from app.extensions import db
 from app.imports import service
 from app.imports.schemas import ImportBatchSchema, ImportBatchSummarySchema
-from app.models import ImportBatch, User
+from app.models import User
+from app.models.import_batch import ImportBatch
 from app.permissions import get_visible_or_404, visible
 from app.resources.base import json_body
 from app.resources.pagination import paginate

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import fields
 
-from app.models import ImportBatch
+from app.models.import_batch import ImportBatch
 from app.resources.schemas import BaseSchema
 
 

@@ -19,8 +19,9 @@ from app.imports.preview import build_preview
 from app.imports.reading import Source, open_source
 from app.imports.undo import undo_batch
 from app.imports.writer import BulkWriter
-from app.models import ImportBatch, User
+from app.models import User
 from app.models.base import utcnow
+from app.models.import_batch import ImportBatch
 
 
 def limits() -> dict[str, int]:

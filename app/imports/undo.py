@@ -25,8 +25,6 @@ from app.models import (
     ApplicationStatusLink,
     Company,
     CompanyRating,
-    ImportBatch,
-    ImportRecord,
     Label,
     Link,
     PositionLocation,
@@ -35,6 +33,7 @@ from app.models import (
     company_labels,
 )
 from app.models.base import utcnow
+from app.models.import_batch import ImportBatch, ImportRecord
 from app.permissions import owner_clause
 
 CHUNK = 500

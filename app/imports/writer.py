@@ -24,8 +24,6 @@ from app.models import (
     Application,
     ApplicationStatus,
     Company,
-    ImportBatch,
-    ImportRecord,
     Label,
     Link,
     PositionLocation,
@@ -33,6 +31,7 @@ from app.models import (
     application_labels,
 )
 from app.models.base import utcnow
+from app.models.import_batch import ImportBatch, ImportRecord
 
 CHUNK = 1000
 ADDRESS_BLANKS = {"place_name": "", "country": "", "state": "", "city": "", "street": "", "zipcode": ""}
