@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from app.graphql import create_blueprint as graphql_blueprint
     from app.health import blueprint as health_blueprint
     from app.images.routes import blueprint as images_blueprint
+    from app.imports.routes import blueprint as imports_blueprint
     from app.openapi import blueprint as openapi_blueprint
     from app.resources import register_resources
 
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_blueprint)
     app.register_blueprint(graphql_blueprint())
     app.register_blueprint(images_blueprint)
+    app.register_blueprint(imports_blueprint)
     register_resources(app)
     app.register_blueprint(openapi_blueprint)
 

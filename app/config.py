@@ -85,6 +85,13 @@ class Config:
         self.S3_REGION = _env("S3_REGION") or _env("AWS_REGION")
         self.S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
         self.BACKUP_S3_BUCKET = _env("BACKUP_S3_BUCKET")
+        # Spreadsheet imports (app/imports): the largest file, the most data rows and columns accepted,
+        # how many rows a preview shows, and how many per-row problems it lists (all are counted).
+        self.IMPORT_MAX_BYTES = _env_int("IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+        self.IMPORT_MAX_ROWS = _env_int("IMPORT_MAX_ROWS", 50_000)
+        self.IMPORT_MAX_COLUMNS = _env_int("IMPORT_MAX_COLUMNS", 200)
+        self.IMPORT_PREVIEW_ROWS = _env_int("IMPORT_PREVIEW_ROWS", 20)
+        self.IMPORT_MAX_PROBLEMS = _env_int("IMPORT_MAX_PROBLEMS", 200)
         self.SUPERUSER_EMAIL = _env("SUPERUSER_EMAIL")
         self.SUPERUSER_PASSWORD = _env("SUPERUSER_PASSWORD")
         self.PASSWORD_HASH_METHOD = "scrypt"

@@ -5,6 +5,7 @@ from app.models.base import Base, Entity
 from app.models.common import Address, Link
 from app.models.company import Company, CompanyRating
 from app.models.image import StoredImage
+from app.models.import_batch import ImportBatch, ImportRecord
 from app.models.label import GLOBAL_LABELS, Label, application_labels, company_labels
 from app.models.token import RevokedToken
 from app.models.user import User, normalize_email
@@ -19,6 +20,8 @@ __all__ = [
     "Company",
     "CompanyRating",
     "Entity",
+    "ImportBatch",
+    "ImportRecord",
     "Label",
     "Link",
     "PositionLocation",

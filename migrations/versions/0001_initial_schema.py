@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 18:50:29.324467
+Create Date: 2026-11-27 19:07:05.473118
 
 """
 from alembic import op
@@ -54,6 +54,29 @@ def upgrade():
     with op.batch_alter_table('address', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_address_modified_at'), ['modified_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_address_user_id'), ['user_id'], unique=False)
+
+    op.create_table('import_batch',
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('file_format', sa.String(length=10), nullable=False),
+    sa.Column('file_size', sa.Integer(), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('options', sa.JSON(), nullable=False),
+    sa.Column('preview', sa.JSON(), nullable=False),
+    sa.Column('counts', sa.JSON(), nullable=False),
+    sa.Column('created_labels', sa.JSON(), nullable=False),
+    sa.Column('committed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('undone_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_import_batch_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_batch'))
+    )
+    with op.batch_alter_table('import_batch', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_batch_modified_at'), ['modified_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_batch_user_id'), ['user_id'], unique=False)
 
     op.create_table('label',
     sa.Column('user_id', sa.Uuid(), nullable=True),
@@ -220,6 +243,36 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_application_status_modified_at'), ['modified_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_application_status_user_id'), ['user_id'], unique=False)
 
+    op.create_table('import_record',
+    sa.Column('batch_id', sa.Uuid(), nullable=False),
+    sa.Column('row_number', sa.Integer(), nullable=False),
+    sa.Column('raw', sa.JSON(), nullable=False),
+    sa.Column('match_key', sa.String(length=64), nullable=False),
+    sa.Column('content_hash', sa.String(length=64), nullable=False),
+    sa.Column('action', sa.String(length=10), nullable=False),
+    sa.Column('application_id', sa.Uuid(), nullable=True),
+    sa.Column('company_id', sa.Uuid(), nullable=True),
+    sa.Column('created_company', sa.Boolean(), nullable=False),
+    sa.Column('values', sa.JSON(), nullable=True),
+    sa.Column('previous', sa.JSON(), nullable=True),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_import_record_application_id_application'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['batch_id'], ['import_batch.id'], name=op.f('fk_import_record_batch_id_import_batch'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['company_id'], ['company.id'], name=op.f('fk_import_record_company_id_company'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_import_record_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_import_record'))
+    )
+    with op.batch_alter_table('import_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_import_record_application_id'), ['application_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_record_batch_id'), ['batch_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_record_company_id'), ['company_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_record_match_key'), ['match_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_record_modified_at'), ['modified_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_record_user_id'), ['user_id'], unique=False)
+
     op.create_table('position_location',
     sa.Column('application_id', sa.Uuid(), nullable=False),
     sa.Column('location_id', sa.Uuid(), nullable=True),
@@ -275,6 +328,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_position_location_application_id'))
 
     op.drop_table('position_location')
+    with op.batch_alter_table('import_record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_record_user_id'))
+        batch_op.drop_index(batch_op.f('ix_import_record_modified_at'))
+        batch_op.drop_index(batch_op.f('ix_import_record_match_key'))
+        batch_op.drop_index(batch_op.f('ix_import_record_company_id'))
+        batch_op.drop_index(batch_op.f('ix_import_record_batch_id'))
+        batch_op.drop_index(batch_op.f('ix_import_record_application_id'))
+
+    op.drop_table('import_record')
     with op.batch_alter_table('application_status', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_application_status_user_id'))
         batch_op.drop_index(batch_op.f('ix_application_status_modified_at'))
@@ -332,6 +394,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_label_modified_at'))
 
     op.drop_table('label')
+    with op.batch_alter_table('import_batch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_batch_user_id'))
+        batch_op.drop_index(batch_op.f('ix_import_batch_modified_at'))
+
+    op.drop_table('import_batch')
     with op.batch_alter_table('address', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_address_user_id'))
         batch_op.drop_index(batch_op.f('ix_address_modified_at'))
