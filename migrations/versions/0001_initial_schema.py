@@ -55,6 +55,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_address_modified_at'), ['modified_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_address_user_id'), ['user_id'], unique=False)
 
+    op.create_table('feed_token',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('modified_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_feed_token_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feed_token')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_feed_token_token_hash'))
+    )
+    with op.batch_alter_table('feed_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feed_token_modified_at'), ['modified_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_feed_token_user_id'), ['user_id'], unique=False)
+
     op.create_table('import_batch',
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
@@ -399,6 +416,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_import_batch_modified_at'))
 
     op.drop_table('import_batch')
+    with op.batch_alter_table('feed_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_feed_token_user_id'))
+        batch_op.drop_index(batch_op.f('ix_feed_token_modified_at'))
+
+    op.drop_table('feed_token')
     with op.batch_alter_table('address', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_address_user_id'))
         batch_op.drop_index(batch_op.f('ix_address_modified_at'))
