@@ -27,7 +27,7 @@ from app.filters import Filter
 from app.models import User
 from app.permissions import acting_as, check_writable, get_visible_or_404, visible
 from app.resources.pagination import paginate
-from app.resources.schemas import API_ENDPOINTS, BaseSchema
+from app.resources.schemas import API_ENDPOINTS, BaseSchema, Patch
 
 DEFAULT_ORDERING = "-modified_at"
 
@@ -128,7 +128,7 @@ class ResourceView(MethodView):
     def post(self) -> ResponseReturnValue:
         """Create an object owned by the caller, with its nested parts, in one transaction."""
         patch = (self.create_schema or self.schema)().load(json_body())
-        obj = patch.apply()
+        obj = self.perform_create(patch)
         db.session.add(obj)
         db.session.commit()
         return self.schema().dump(self.get_object(obj.id)), 201
@@ -182,9 +182,19 @@ class ResourceView(MethodView):
 
     def delete(self, uuid: uuid.UUID) -> ResponseReturnValue:
         """Delete an object and, by the model's cascades, everything that belongs to it."""
-        db.session.delete(self.get_object(uuid, for_write=True))
+        self.perform_delete(self.get_object(uuid, for_write=True))
         db.session.commit()
         return "", 204
+
+    # -- hooks -----------------------------------------------------------------------------------
+
+    def perform_create(self, patch: Patch) -> Any:
+        """Build the new object from validated input; override to set server-made fields too."""
+        return patch.apply()
+
+    def perform_delete(self, obj: Any) -> None:
+        """Remove the object; override where a DELETE keeps the row (revokes, archives)."""
+        db.session.delete(obj)
 
 
 def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> Blueprint:
