@@ -56,6 +56,12 @@ def owner_clause(model: type, user: User, *, for_write: bool = False) -> Any:
     return model.user_id == user.id
 
 
+def owned_rows_clause(table: Any, user: User) -> Any:
+    """The rows of a table with an owner column (`user_id`) that `user` owns — owns, not merely sees:
+    global labels are nobody's. For whole-account work (the account export and restore)."""
+    return table.c.user_id == user.id
+
+
 def visible(model: type[M], user: User) -> Select[tuple[M]]:
     """A SELECT of the rows of `model` that `user` may see."""
     return select(model).where(owner_clause(model, user))

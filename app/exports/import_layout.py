@@ -1,0 +1,126 @@
+"""Columns laid out like the user's own spreadsheet: the mapping a spreadsheet import saved.
+
+`ImportBatch.options["columns"]` (shape documented in app/imports/options.py) lists the original
+columns in order and the field each fed. The export gives each original column back from that
+field, so a file exported after an import lines up with the original; whatever the original had no
+column for (the status history, `extra` fields of other imports, ...) follows, so nothing is left
+out. A mapped cell that is empty falls back to the `extra` field of the same header, where an import
+keeps a value it could not use (a date that was not a date, a URL too long for a link).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import selectinload
+
+from app.exports.cells import html_to_text
+from app.exports.rows import COLUMNS, FIXED, Getter, Layout, current_status, extra_field, link_text, link_url
+from app.exports.rows import address_text as _address_text
+from app.models import Application, Company, ImportBatch
+
+# Which fixed column a mapped field stands for (the fixed column is then not repeated at the end).
+COVERS = {
+    "company": "Company", "position_title": "Position", "status": "Status", "status_date": "Status date",
+    "job_url": "Job URL", "job_source": "Job source", "location": "Locations", "labels": "Labels", "notes": "Notes",
+}
+
+
+def _labelled_lines(application: Application) -> list[str]:
+    return html_to_text(application.notes).splitlines()
+
+
+def _note_getter(header: str, field: str, labelled_headers: frozenset[str]) -> Getter:
+    """Notes, salary and contact columns: an import wrote them into the notes as `Header: text`
+    lines when there were several; a lone notes column holds the other lines."""
+    prefix = f"{header}: "
+
+    def get(application: Application) -> str:
+        lines = _labelled_lines(application)
+        own = [line.removeprefix(prefix) for line in lines if line.startswith(prefix)]
+        if own or field != "notes":
+            return "\n".join(own)
+        return "\n".join(line for line in lines if not line.startswith(tuple(f"{h}: " for h in labelled_headers)))
+
+    return get
+
+
+def _stage_getter(stage: str) -> Getter:
+    folded = stage.casefold()
+
+    def get(application: Application) -> Any:
+        dates = [s.date for s in application.statuses if s.text.strip().casefold() == folded]
+        return min(dates) if dates else None
+
+    return get
+
+
+def _nth_location(position: int, last: bool) -> Getter:
+    def get(application: Application) -> str:
+        places = [text for text in (_address_text(pl.location) for pl in application.position_locations) if text]
+        return "; ".join(places[position:]) if last else (places[position] if position < len(places) else "")
+
+    return get
+
+
+SIMPLE: dict[str, Getter] = {
+    "company": lambda a: a.user_company.name,
+    "position_title": lambda a: a.position_title,
+    "status": lambda a: current_status(a).text if a.statuses else "",
+    "status_date": lambda a: current_status(a).date if a.statuses else None,
+    "job_url": lambda a: link_url(a.job_description_page),
+    "job_source": lambda a: link_text(a.job_source) or link_url(a.job_source),
+    "company_url": lambda a: link_url(a.user_company.home_page),
+    "job_description": lambda a: html_to_text(a.job_description_notes),
+    "ignore": lambda a: "",
+}
+
+
+def _with_fallback(getter: Getter, header: str) -> Getter:
+    kept = extra_field(header)
+
+    def get(application: Application) -> Any:
+        value = getter(application)
+        return value if value not in (None, "") else kept(application)
+
+    return get
+
+
+def import_layout(batch: ImportBatch, extra_keys: tuple[str, ...]) -> Layout:
+    """The layout of `batch`'s original spreadsheet, then everything else the export holds."""
+    specs = sorted(batch.options.get("columns") or [], key=lambda column: column.get("index", 0))
+    labelled = frozenset(c["header"] for c in specs if c.get("field") in ("salary", "contact", "notes"))
+    locations = [c for c in specs if c.get("field") == "location"]
+    columns: list[tuple[str, Getter]] = []
+    fields_seen: set[str] = set()
+    labels_given = False
+    for spec in specs:
+        header, field = str(spec.get("header") or spec.get("letter") or ""), spec.get("field")
+        getter: Callable[[Application], Any]
+        if field == "extra":
+            getter = extra_field(header)
+        elif field == "stage_date":
+            getter = _stage_getter(str(spec.get("stage") or header))
+        elif field in ("notes", "salary", "contact"):
+            getter = _note_getter(header, field, labelled)
+        elif field == "location":
+            position = locations.index(spec)
+            getter = _nth_location(position, last=position == len(locations) - 1)
+        elif field == "labels":
+            shown, labels_given = labels_given, True  # every label in the first labels column
+            getter = (lambda a: "") if shown else (lambda a: "; ".join(label.text for label in a.labels))
+        else:
+            getter = SIMPLE.get(field, SIMPLE["ignore"])
+        fields_seen.add(field)
+        columns.append((header, _with_fallback(getter, header) if field != "extra" else getter))
+    headers = {header for header, _ in columns}
+    covered = {COVERS[field] for field in fields_seen if field in COVERS}
+    for header, getter in FIXED:
+        if header not in covered:
+            columns.append((f"{header} (Appl Tracky)" if header in headers else header, getter))
+    for key in extra_keys:
+        if key not in headers:
+            columns.append((f"{key} (extra)" if key in COLUMNS else key, extra_field(key)))
+    loads = (selectinload(Application.user_company).selectinload(Company.home_page),)
+    return Layout(tuple(columns), loads)

@@ -1,0 +1,139 @@
+"""Export and feed endpoints: validate the query, pick the rows, hand them to a format writer."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterable
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+
+from app.errors import APIError
+from app.exports.account import dump_account, restore_account
+from app.exports.activity import COLUMNS as ACTIVITY_COLUMNS
+from app.exports.activity import activity_rows
+from app.exports.csv_writer import csv_stream
+from app.exports.feeds import feed_owner, feed_rate_key
+from app.exports.filters import application_criteria, date_range
+from app.exports.import_layout import import_layout
+from app.exports.rows import Layout, application_rows, default_layout, extra_keys
+from app.exports.xlsx_writer import MIME_TYPE as XLSX_MIME_TYPE
+from app.exports.xlsx_writer import write_xlsx
+from app.extensions import db, limiter
+from app.models import User
+from app.models.base import utctoday
+from app.permissions import acting_as
+
+blueprint = Blueprint("exports", __name__)
+
+CSV_MIME_TYPE = "text/csv; charset=utf-8"
+
+
+def _user() -> User:
+    return current_user._get_current_object()
+
+
+def _private(response: Response, filename: str | None = None) -> Response:
+    """Exports are personal: never cached; downloads are named."""
+    response.headers["Cache-Control"] = "no-store"
+    if filename is not None:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _csv_response(header: list[str], chunks: Iterable[list[list[Any]]], filename: str | None, bom: bool) -> Response:
+    body = stream_with_context(csv_stream(header, chunks, bom=bom))
+    return _private(Response(body, mimetype=CSV_MIME_TYPE), filename)
+
+
+def _applications(user: User) -> tuple[Layout, Iterable[list[list[Any]]]]:
+    criteria = application_criteria(request.args, user)
+    keys = extra_keys(user, criteria)
+    layout = import_layout(criteria.layout, keys) if criteria.layout is not None else default_layout(keys)
+    return layout, application_rows(user, criteria, layout)
+
+
+@blueprint.get("/api/exports/applications.csv", strict_slashes=False)
+@login_required
+def applications_csv() -> ResponseReturnValue:
+    """Download the caller's applications as CSV, one row per application (UTF-8 with a BOM, for Excel)."""
+    layout, chunks = _applications(_user())
+    return _csv_response(layout.header, chunks, f"applications-{utctoday().isoformat()}.csv", bom=True)
+
+
+@blueprint.get("/api/exports/applications.xlsx", strict_slashes=False)
+@login_required
+def applications_xlsx() -> ResponseReturnValue:
+    """Download the caller's applications as an Excel workbook, one row per application."""
+    layout, chunks = _applications(_user())
+    # The workbook is a zip written at the end: build it in a temporary file, then stream that file.
+    target = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
+    write_xlsx(target, "Applications", layout.header, chunks)
+    target.seek(0)
+    response = send_file(
+        target, mimetype=XLSX_MIME_TYPE, as_attachment=True,
+        download_name=f"applications-{utctoday().isoformat()}.xlsx", max_age=0,
+    )
+    return _private(response)
+
+
+@blueprint.get("/api/exports/activity.csv", strict_slashes=False)
+@login_required
+def activity_csv() -> ResponseReturnValue:
+    """Download the dated log of applications added and status changes between `from` and `to`."""
+    dates = date_range(request.args)
+    span = "-".join(day.isoformat() for day in (dates.date_from, dates.date_to) if day) or "all"
+    return _csv_response(list(ACTIVITY_COLUMNS), activity_rows(_user(), dates), f"activity-{span}.csv", bom=True)
+
+
+@blueprint.get("/api/exports/account.json", strict_slashes=False)
+@login_required
+def account_json() -> ResponseReturnValue:
+    """Download everything the caller owns, in the documented account-export shape."""
+    # Key order is data here (an import's extra columns keep their order), so keys are not sorted.
+    body = json.dumps(dump_account(_user()), ensure_ascii=False)
+    return _private(Response(body, mimetype="application/json"), f"appl-tracky-account-{utctoday().isoformat()}.json")
+
+
+def _uploaded_json() -> Any:
+    upload = request.files.get("file")
+    if upload is None:
+        return request.get_json()
+    try:
+        return json.load(upload.stream)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise APIError(400, "Malformed JSON in the uploaded file.") from exc
+
+
+@blueprint.post("/api/imports/account/", strict_slashes=False)
+@login_required
+def import_account() -> ResponseReturnValue:
+    """Restore an account export (JSON body, or multipart `file`) into the caller's empty account."""
+    request.max_content_length = current_app.config["ACCOUNT_IMPORT_MAX_BYTES"]
+    user = _user()
+    with acting_as(user):
+        restore = restore_account(_uploaded_json(), user)
+    db.session.commit()
+    return {
+        "restored": {name: len(rows) for name, rows in restore.rows.items()},
+        "uuids": {str(old): str(new) for old, new in restore.id_map.items()},
+    }, 201
+
+
+def _feed_limit() -> str:
+    return current_app.config["FEED_RATE_LIMIT"]
+
+
+@blueprint.get("/api/feeds/<token>/applications.csv")
+@limiter.limit(_feed_limit, key_func=feed_rate_key)
+def feed_applications(token: str) -> ResponseReturnValue:
+    """The live CSV of a feed token's owner, for spreadsheet imports (no JWT: the URL is the secret)."""
+    user = feed_owner(token)
+    if user is None:
+        raise APIError(404, "Not found.")
+    db.session.commit()  # the feed's last use, before the rows stream
+    layout, chunks = _applications(user)
+    return _csv_response(layout.header, chunks, None, bom=False)
