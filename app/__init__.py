@@ -70,6 +70,7 @@ def _migrations_dir() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blueprint as auth_blueprint
+    from app.exports.routes import blueprint as exports_blueprint
     from app.graphql import create_blueprint as graphql_blueprint
     from app.health import blueprint as health_blueprint
     from app.images.routes import blueprint as images_blueprint
@@ -78,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from app.resources import register_resources
 
     app.register_blueprint(auth_blueprint)
+    app.register_blueprint(exports_blueprint)
     app.register_blueprint(health_blueprint)
     app.register_blueprint(graphql_blueprint())
     app.register_blueprint(images_blueprint)

@@ -92,6 +92,11 @@ class Config:
         self.IMPORT_MAX_COLUMNS = _env_int("IMPORT_MAX_COLUMNS", 200)
         self.IMPORT_PREVIEW_ROWS = _env_int("IMPORT_PREVIEW_ROWS", 20)
         self.IMPORT_MAX_PROBLEMS = _env_int("IMPORT_MAX_PROBLEMS", 200)
+        # Exports (app/exports): applications read per chunk, the live-feed rate limit per feed token,
+        # and the largest account file POST /api/imports/account/ accepts.
+        self.EXPORT_CHUNK_SIZE = _env_int("EXPORT_CHUNK_SIZE", 500)
+        self.FEED_RATE_LIMIT = _env("FEED_RATE_LIMIT", "60/minute")
+        self.ACCOUNT_IMPORT_MAX_BYTES = _env_int("ACCOUNT_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
         self.SUPERUSER_EMAIL = _env("SUPERUSER_EMAIL")
         self.SUPERUSER_PASSWORD = _env("SUPERUSER_PASSWORD")
         self.PASSWORD_HASH_METHOD = "scrypt"

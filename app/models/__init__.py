@@ -4,6 +4,7 @@ from app.models.application import Application, ApplicationStatus, ApplicationSt
 from app.models.base import Base, Entity
 from app.models.common import Address, Link
 from app.models.company import Company, CompanyRating
+from app.models.feed import FeedToken, hash_feed_token
 from app.models.image import StoredImage
 from app.models.import_batch import ImportBatch, ImportRecord
 from app.models.label import GLOBAL_LABELS, Label, application_labels, company_labels
@@ -20,6 +21,7 @@ __all__ = [
     "Company",
     "CompanyRating",
     "Entity",
+    "FeedToken",
     "ImportBatch",
     "ImportRecord",
     "Label",
@@ -30,5 +32,6 @@ __all__ = [
     "User",
     "application_labels",
     "company_labels",
+    "hash_feed_token",
     "normalize_email",
 ]

@@ -17,6 +17,7 @@ RESOURCES = (
     "position_locations",
     "application_statuses",
     "application_status_links",
+    "feeds",
 )
 
 
