@@ -116,6 +116,26 @@ def new_status(api: Any, application_uuid: str, text: str = "Applied", **fields:
     return created(api.post("/api/application-statuses/", json=status_body(application_uuid, text, **fields)))
 
 
+def crud_roundtrip(api, url: str, create: dict, patch: dict, put: dict) -> dict:
+    """Create, list, retrieve, PATCH, PUT and DELETE one object; returns the object after PUT."""
+    obj = created(api.post(url, json=create))
+    assert obj["api_url"] == f"http://localhost{url}{obj['uuid']}/"
+    assert obj["uuid"] in {row["uuid"] for row in ok(api.get(f"{url}?page_size=100"))["results"]}
+    assert ok(api.get(f"{url}{obj['uuid']}/")) == obj
+    patched = ok(api.patch(f"{url}{obj['uuid']}/", json=patch))
+    for key, value in patch.items():
+        if isinstance(value, dict):  # a nested object: merged, with its own uuid and timestamps
+            for name, nested_value in value.items():
+                assert name in ("uuid", "created_at", "modified_at") or patched[key][name] == nested_value, name
+        else:
+            assert patched[key] == value, key
+    replaced = ok(api.put(f"{url}{obj['uuid']}/", json=put))
+    assert replaced["uuid"] == obj["uuid"] and replaced["created_at"] == obj["created_at"]
+    assert api.delete(f"{url}{obj['uuid']}/", json=replaced).status_code == 204
+    assert api.get(f"{url}{obj['uuid']}/").status_code == 404
+    return replaced
+
+
 def row_counts(app: Flask) -> dict[str, int]:
     """Rows per table: compare before and after a request to prove nothing was written."""
     with app.app_context():

@@ -137,7 +137,15 @@ def _bob_graph(bob_api) -> dict[str, dict[str, Any]]:
     company = new_company(bob_api, "Bob Ltd")
     application = new_application(bob_api, company["uuid"])
     status = new_status(bob_api, application["uuid"])
-    return {"company": company, "application": application, "status": status}
+    rating = created(bob_api.post("/api/company-ratings/", json={"company": company["uuid"], "value": 3}))
+    return {
+        "company": company,
+        "application": application,
+        "status": status,
+        "location": application["position_locations"][0],
+        "status_link": status["applicationstatuslink_set"][0],
+        "rating": rating,
+    }
 
 
 def test_references_to_another_users_objects_are_a_400_on_that_field(app, bob_api, alice_objects):
@@ -164,7 +172,20 @@ def test_references_to_another_users_objects_are_a_400_on_that_field(app, bob_ap
             "application_status",
         ),
         ("POST", "/api/position-locations/", {"application": alice_application}, "application"),
+        (
+            "PATCH",
+            f"/api/position-locations/{bob['location']['uuid']}/",
+            {"application": alice_application},
+            "application",
+        ),
         ("POST", "/api/company-ratings/", {"company": alice_company, "value": 1}, "company"),
+        ("PATCH", f"/api/company-ratings/{bob['rating']['uuid']}/", {"company": alice_company}, "company"),
+        (
+            "PATCH",
+            f"/api/application-status-links/{bob['status_link']['uuid']}/",
+            {"application_status": alice_status},
+            "application_status",
+        ),
     ]
     for method, url, body, field in attempts:
         response = bob_api.open(method, url, json=body)
