@@ -155,29 +155,36 @@ class ResourceView(MethodView):
         if not isinstance(items, list) or not items:
             raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects."]})
         schema = (self.update_schema or self.schema)()
+        ids = [_item_id(item) for item in items]
+        # One query loads every object of the batch, and one more reads them back: constant cost.
+        objects = self.get_objects([object_id for object_id in ids if object_id is not None])
         errors: dict[str, Any] = {}
-        updated = []
-        for index, item in enumerate(items):
+        for index, (item, object_id) in enumerate(zip(items, ids, strict=True)):
             try:
-                updated.append(self._update_item(schema, item))
+                self._update_item(schema, item, object_id, objects)
             except ValidationError as exc:
                 errors[str(index)] = exc.messages
         if errors:
             raise ValidationError(errors)
         db.session.commit()
-        ids = [obj.id for obj in updated]
-        return self.schema(many=True).dump([self.get_object(object_id) for object_id in ids])
+        updated = self.get_objects(ids)
+        return self.schema(many=True).dump([updated[object_id] for object_id in ids])
 
-    def _update_item(self, schema: BaseSchema, item: Any) -> Any:
-        raw_id = item.get("uuid") if isinstance(item, dict) else None
+    def get_objects(self, object_ids: list[Any]) -> dict[uuid.UUID, Any]:
+        """The caller's objects among `object_ids`, eager-loaded like `get_object`, by id."""
+        query = visible(self.model, self.user).where(self.model.id.in_(set(object_ids)))
+        return {obj.id: obj for obj in db.session.scalars(query.options(*eager_options(self.schema, self.model)))}
+
+    def _update_item(self, schema: BaseSchema, item: Any, object_id: uuid.UUID | None, objects: dict) -> Any:
+        if object_id is None:
+            raise ValidationError({"uuid": ["A valid uuid of one of your objects is required."]})
+        obj = objects.get(object_id)
+        if obj is None:
+            raise ValidationError({"uuid": ["Object does not exist."]})
         try:
-            object_id = uuid.UUID(str(raw_id))
-        except ValueError as exc:
-            raise ValidationError({"uuid": ["A valid uuid of one of your objects is required."]}) from exc
-        try:
-            obj = self.get_object(object_id, for_write=True)
+            check_writable(obj, self.user)
         except APIError as exc:
-            raise ValidationError({"uuid": ["Object does not exist."]}) from exc
+            raise ValidationError({"uuid": [str(exc.detail)]}) from exc
         return schema.load(item, partial=True).apply(obj)
 
     def delete(self, uuid: uuid.UUID) -> ResponseReturnValue:
@@ -195,6 +202,14 @@ class ResourceView(MethodView):
     def perform_delete(self, obj: Any) -> None:
         """Remove the object; override where a DELETE keeps the row (revokes, archives)."""
         db.session.delete(obj)
+
+
+def _item_id(item: Any) -> uuid.UUID | None:
+    """The uuid a batch item names, or None when it names none."""
+    try:
+        return uuid.UUID(str(item.get("uuid"))) if isinstance(item, dict) else None
+    except ValueError:
+        return None
 
 
 def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> Blueprint:
