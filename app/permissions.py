@@ -8,7 +8,7 @@ like lookups of a missing one, and references in input are resolved through the 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -87,6 +87,14 @@ def check_writable(obj: Any, user: User) -> None:
 def resolve_reference(model: type[M], object_id: uuid.UUID, user: User) -> M | None:
     """The referenced row if it exists and `user` may see it, else None (the caller reports it)."""
     return db.session.scalars(visible(model, user).where(model.id == object_id)).first()
+
+
+def resolve_references(model: type[M], object_ids: Iterable[uuid.UUID], user: User) -> list[M]:
+    """The referenced rows that exist and `user` may see; the others are simply not in the list."""
+    ids = list(object_ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(visible(model, user).where(model.id.in_(ids))))
 
 
 def resolve_label(user: User, label_id: uuid.UUID | None, text: str | None) -> Label | None:

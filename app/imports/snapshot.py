@@ -12,12 +12,10 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from app.extensions import db
 from app.imports.links import JOB_URL_TEXT, source_link
-from app.models import Address, Application, ApplicationStatus, Label, Link, PositionLocation
+from app.models import Address, Application, ApplicationStatus, Company, Label, Link, PositionLocation, User
 from app.models.base import utcnow
+from app.permissions import resolve_reference, resolve_references
 
 FIELDS = ("user_company_id", "position_title", "notes", "job_description_notes", "extra")
 ADDRESS_FIELDS = ("place_name", "country", "state", "city", "street", "full_address", "zipcode")
@@ -127,21 +125,31 @@ def _update_statuses(application: Application, old: list[list[Any]], new: list[l
     application.statuses = statuses
 
 
-def restore(application: Application, state: dict[str, Any]) -> None:
-    """Put `application` back as `state` (a snapshot) describes it."""
+def restore(application: Application, state: dict[str, Any], user: User) -> None:
+    """Put `application` back as `state` (a snapshot) describes it.
+
+    A snapshot is stored input (an account restore brings whatever its file says), so it is trusted no
+    more than a request: its company and labels are resolved among `user`'s rows (and the global
+    labels) through `app.permissions`, a company that is not (or no longer) the user's leaves the
+    application where it is, and its ids only pick the application's own statuses and locations;
+    one recreated gets a new id, never a key taken from the snapshot.
+    """
     for name in FIELDS:
-        value = state[name]
-        setattr(application, name, uuid.UUID(value) if name == "user_company_id" else value)
+        if name != "user_company_id":
+            setattr(application, name, state[name])
+    company_id = uuid.UUID(state["user_company_id"])
+    if company_id != application.user_company_id:
+        company = resolve_reference(Company, company_id, user)
+        if company is not None:
+            application.user_company_id = company.id
     for name in ("job_description_page", "job_source"):
         link = state[name]
         _set_link(application, name, *((link["text"], link["url"]) if link else (None, None)))
-    ids = [uuid.UUID(value) for value in state["label_ids"]]
-    application.labels = list(db.session.scalars(select(Label).where(Label.id.in_(ids)))) if ids else []
+    application.labels = resolve_references(Label, (uuid.UUID(value) for value in state["label_ids"]), user)
     current = {s.id: s for s in application.statuses}
     statuses = []
     for item in state["statuses"]:
-        status = current.get(uuid.UUID(item["id"])) or ApplicationStatus(id=uuid.UUID(item["id"]),
-                                                                          user_id=application.user_id)
+        status = current.get(uuid.UUID(item["id"])) or ApplicationStatus(user_id=application.user_id)
         status.text, status.date, status.order = item["text"], date.fromisoformat(item["date"]), item["order"]
         statuses.append(status)
     application.statuses = statuses
@@ -150,8 +158,10 @@ def restore(application: Application, state: dict[str, Any]) -> None:
     for item in state["locations"]:
         location = current_locations.get(uuid.UUID(item["id"]))
         if location is None:
-            address = Address(user_id=application.user_id, **item["address"]) if item["address"] else None
-            location = PositionLocation(id=uuid.UUID(item["id"]), user_id=application.user_id, location=address)
+            address = item["address"]
+            location = PositionLocation(user_id=application.user_id, location=Address(
+                user_id=application.user_id, **{name: address[name] for name in ADDRESS_FIELDS if name in address}
+            ) if address else None)
         locations.append(location)
     application.position_locations = locations
     application.modified_at = datetime.fromisoformat(state["modified_at"])

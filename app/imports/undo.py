@@ -92,7 +92,7 @@ def _restore_updated(updated: list[tuple[uuid.UUID, dict[str, Any]]], user: User
         }
         for application_id, previous in chunk:
             if application_id in applications and previous:
-                restore(applications[application_id], previous)
+                restore(applications[application_id], previous, user)
         db.session.flush()
 
 
