@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import Base
+from app.models import Base, ImportRecord
 from tests.conftest import ApiClient, login
 from tests.import_support import import_file, upload_ok
 from tests.rest_support import (
@@ -258,3 +258,22 @@ def test_undoing_a_restored_import_never_writes_keys_or_owners_taken_from_the_sn
     assert location["location"]["city"] == "Forged"
     address = ok(bob_api.get(f"/api/addresses/{location['location']['uuid']}/"))
     assert address["city"] == "Forged"
+
+
+def test_a_stored_import_record_pointing_at_another_users_application_never_updates_it(app, alice_data, bob,
+                                                                                       bob_api):
+    """Defence in depth: no input can make an import record name another user's application (the restore
+    checks its references), but if one did, re-importing must create a row of Bob's, not update hers."""
+    import_file(bob_api, sheet("Bob"))
+    with app.app_context():
+        db.session.execute(
+            update(ImportRecord).where(ImportRecord.user_id == bob.id)
+            .values(application_id=uuid.UUID(alice_data.application["uuid"]))
+        )
+        db.session.commit()
+        db.session.remove()
+    with untouched(app, alice_data):
+        batch = import_file(bob_api, sheet("Bob").replace(b"imported note", b"changed note"))
+    assert (batch["counts"]["create"], batch["counts"]["update"]) == (1, 0)
+    notes = {application["notes"] for application in ok(bob_api.get("/api/applications/"))["results"]}
+    assert notes == {"<p>Bob imported note</p>", "<p>Bob changed note</p>"}

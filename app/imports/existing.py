@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.imports.matching import company_key
 from app.imports.planning import RowPlan
-from app.models import Company, Label, User
+from app.models import Application, Company, Label, User
 from app.models.import_batch import ImportBatch, ImportRecord
 from app.permissions import owner_clause
 
@@ -36,7 +36,8 @@ class ExistingIndex:
         query = (
             select(ImportRecord.id, ImportRecord.match_key, ImportRecord.application_id, ImportRecord.content_hash)
             .join(ImportBatch, ImportRecord.batch_id == ImportBatch.id)
-            .where(owner_clause(ImportRecord, user), owner_clause(ImportBatch, user))
+            .join(Application, ImportRecord.application_id == Application.id)
+            .where(owner_clause(ImportRecord, user), owner_clause(ImportBatch, user), owner_clause(Application, user))
             .where(ImportBatch.state == "committed", ImportRecord.application_id.is_not(None))
             .where(ImportRecord.action != "skip")
             .order_by(ImportBatch.committed_at, ImportRecord.row_number)

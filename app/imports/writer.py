@@ -32,6 +32,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.models.import_batch import ImportBatch, ImportRecord
+from app.permissions import owner_clause, resolve_references, visible
 
 CHUNK = 1000
 ADDRESS_BLANKS = {"place_name": "", "country": "", "state": "", "city": "", "street": "", "zipcode": ""}
@@ -169,7 +170,8 @@ class BulkWriter:
         applications = {
             application.id: application
             for application in db.session.scalars(
-                select(Application).where(Application.id.in_([e.application_id for _, _, e in pending])).options(
+                visible(Application, self.user).where(Application.id.in_([e.application_id for _, _, e in pending]))
+                .options(
                     selectinload(Application.statuses), selectinload(Application.labels),
                     selectinload(Application.position_locations).selectinload(PositionLocation.location),
                     selectinload(Application.job_description_page), selectinload(Application.job_source),
@@ -178,7 +180,8 @@ class BulkWriter:
         }
         earlier_values = dict(db.session.execute(
             select(ImportRecord.id, ImportRecord.values).where(
-                ImportRecord.id.in_([earlier.record_id for _, _, earlier in pending])
+                owner_clause(ImportRecord, self.user),
+                ImportRecord.id.in_([earlier.record_id for _, _, earlier in pending]),
             )
         ).all())
         changes = []
@@ -195,6 +198,6 @@ class BulkWriter:
         for application, record, old, new, company_id, label_ids in changes:
             record["application_id"] = application.id
             record["previous"] = snapshot(application)
-            labels = [db.session.get(Label, label_id) for label_id in label_ids]
+            labels = resolve_references(Label, label_ids, self.user)
             apply_update(application, old, new, company_id, labels, self.today)
         db.session.flush()
