@@ -59,7 +59,20 @@ def _applications(user: User) -> tuple[Layout, Iterable[list[list[Any]]]]:
 @blueprint.get("/api/exports/applications.csv", strict_slashes=False)
 @login_required
 def applications_csv() -> ResponseReturnValue:
-    """Download the caller's applications as CSV, one row per application (UTF-8 with a BOM, for Excel)."""
+    """Download the caller's applications as CSV, one row per application (UTF-8 with a BOM, for Excel).
+
+    ---
+    parameters:
+      - in: query
+        schema: ApplicationExportSchema
+    responses:
+      "200":
+        description: The CSV file.
+        content:
+          text/csv: {}
+      "400":
+        $ref: "#/components/responses/BadRequest"
+    """
     layout, chunks = _applications(_user())
     return _csv_response(layout.header, chunks, f"applications-{utctoday().isoformat()}.csv", bom=True)
 
@@ -67,7 +80,20 @@ def applications_csv() -> ResponseReturnValue:
 @blueprint.get("/api/exports/applications.xlsx", strict_slashes=False)
 @login_required
 def applications_xlsx() -> ResponseReturnValue:
-    """Download the caller's applications as an Excel workbook, one row per application."""
+    """Download the caller's applications as an Excel workbook, one row per application.
+
+    ---
+    parameters:
+      - in: query
+        schema: ApplicationExportSchema
+    responses:
+      "200":
+        description: The workbook.
+        content:
+          application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: {}
+      "400":
+        $ref: "#/components/responses/BadRequest"
+    """
     layout, chunks = _applications(_user())
     # The workbook is a zip written at the end: build it in a temporary file, then stream that file.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
@@ -83,7 +109,20 @@ def applications_xlsx() -> ResponseReturnValue:
 @blueprint.get("/api/exports/activity.csv", strict_slashes=False)
 @login_required
 def activity_csv() -> ResponseReturnValue:
-    """Download the dated log of applications added and status changes between `from` and `to`."""
+    """Download the dated log of applications added and status changes between `from` and `to`.
+
+    ---
+    parameters:
+      - in: query
+        schema: DateRangeSchema
+    responses:
+      "200":
+        description: The CSV file.
+        content:
+          text/csv: {}
+      "400":
+        $ref: "#/components/responses/BadRequest"
+    """
     dates = date_range(request.args)
     span = "-".join(day.isoformat() for day in (dates.date_from, dates.date_to) if day) or "all"
     return _csv_response(list(ACTIVITY_COLUMNS), activity_rows(_user(), dates), f"activity-{span}.csv", bom=True)
@@ -111,7 +150,33 @@ def _uploaded_json() -> Any:
 @blueprint.post("/api/imports/account/", strict_slashes=False)
 @login_required
 def import_account() -> ResponseReturnValue:
-    """Restore an account export (JSON body, or multipart `file`) into the caller's empty account."""
+    """Restore an account export (JSON body, or multipart `file`) into the caller's empty account.
+
+    ---
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: {type: object, description: "A file from GET /api/exports/account.json"}
+        multipart/form-data:
+          schema:
+            type: object
+            required: [file]
+            properties:
+              file: {type: string, format: binary}
+    responses:
+      "201":
+        description: How many rows of each table were restored, and the new uuid of every old one.
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                restored: {type: object, additionalProperties: {type: integer}}
+                uuids: {type: object, additionalProperties: {type: string, format: uuid}}
+      "409":
+        $ref: "#/components/responses/Conflict"
+    """
     request.max_content_length = current_app.config["ACCOUNT_IMPORT_MAX_BYTES"]
     user = _user()
     with acting_as(user):
@@ -130,7 +195,20 @@ def _feed_limit() -> str:
 @blueprint.get("/api/feeds/<token>/applications.csv")
 @limiter.limit(_feed_limit, key_func=feed_rate_key)
 def feed_applications(token: str) -> ResponseReturnValue:
-    """The live CSV of a feed token's owner, for spreadsheet imports (no JWT: the URL is the secret)."""
+    """The live CSV of a feed token's owner, for spreadsheet imports (no JWT: the URL is the secret).
+
+    ---
+    parameters:
+      - in: query
+        schema: ApplicationExportSchema
+    responses:
+      "200":
+        description: The CSV file.
+        content:
+          text/csv: {}
+      "400":
+        $ref: "#/components/responses/BadRequest"
+    """
     user = feed_owner(token)
     if user is None:
         raise APIError(404, "Not found.")

@@ -64,7 +64,29 @@ def _uploaded_bytes() -> bytes:
 @blueprint.post("/api/private-image/", strict_slashes=False)
 @login_required
 def upload_image() -> ResponseReturnValue:
-    """Store an image pasted into notes; answers its absolute capability URL."""
+    """Store an image pasted into notes; answers its absolute capability URL.
+
+    ---
+    requestBody:
+      required: true
+      content:
+        multipart/form-data:
+          schema:
+            type: object
+            required: [file]
+            properties:
+              file: {type: string, format: binary, description: "PNG, JPEG, GIF or WebP"}
+    responses:
+      "200":
+        description: Where the image is served.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [image_url]
+              properties:
+                image_url: {type: string, format: uri}
+    """
     data = _uploaded_bytes()
     try:
         content_type = image_content_type(data)

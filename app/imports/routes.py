@@ -75,7 +75,30 @@ def list_batches() -> ResponseReturnValue:
 @blueprint.route("/api/imports/", methods=["POST"], strict_slashes=False)
 @login_required
 def upload() -> ResponseReturnValue:
-    """Upload a CSV or XLSX file (multipart field `file`): a new import in preview state."""
+    """Upload a CSV or XLSX file (multipart field `file`): a new import in preview state.
+
+    ---
+    requestBody:
+      required: true
+      content:
+        multipart/form-data:
+          schema:
+            type: object
+            required: [file]
+            properties:
+              file: {type: string, format: binary}
+              mapping: {type: string, description: "JSON text: column -> field"}
+              status_mapping: {type: string, description: "JSON text: status text -> status"}
+              sheet: {type: string}
+              date_order: {type: string}
+              header_row: {type: string}
+    responses:
+      "201":
+        description: The new import, in preview.
+        content:
+          application/json:
+            schema: ImportBatchSchema
+    """
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError({"file": ["Upload the spreadsheet as the multipart field 'file'."]})
@@ -87,14 +110,39 @@ def upload() -> ResponseReturnValue:
 @blueprint.route("/api/imports/<uuid:uuid>/", methods=["GET"], strict_slashes=False, endpoint="detail")
 @login_required
 def detail(uuid: uuid.UUID) -> ResponseReturnValue:
-    """One import: its mapping, the preview, the counts."""
+    """One import: its mapping, the preview, the counts.
+
+    ---
+    responses:
+      "200":
+        description: The import.
+        content:
+          application/json:
+            schema: ImportBatchSchema
+    """
     return ImportBatchSchema().dump(_batch(uuid))
 
 
 @blueprint.route("/api/imports/<uuid:uuid>/", methods=["PATCH"], strict_slashes=False)
 @login_required
 def change(uuid: uuid.UUID) -> ResponseReturnValue:
-    """Change the column mapping, status mapping, date order, sheet or header row; the preview is redone."""
+    """Change the column mapping, status mapping, date order, sheet or header row; the preview is redone.
+
+    ---
+    requestBody:
+      required: true
+      content:
+        application/json:
+          schema: ImportOptionsSchema
+    responses:
+      "200":
+        description: The import with its new preview.
+        content:
+          application/json:
+            schema: ImportBatchSchema
+      "409":
+        $ref: "#/components/responses/Conflict"
+    """
     batch = _batch(uuid, content=True)
     service.change_options(batch, _user(), json_body())
     db.session.commit()
@@ -104,7 +152,20 @@ def change(uuid: uuid.UUID) -> ResponseReturnValue:
 @blueprint.route("/api/imports/<uuid:uuid>/commit/", methods=["POST"], strict_slashes=False)
 @login_required
 def commit(uuid: uuid.UUID) -> ResponseReturnValue:
-    """Write the import to the caller's data, in one transaction."""
+    """Write the import to the caller's data, in one transaction.
+
+    ---
+    responses:
+      "200":
+        description: The committed import.
+        content:
+          application/json:
+            schema: ImportBatchSchema
+      "400":
+        $ref: "#/components/responses/BadRequest"
+      "409":
+        $ref: "#/components/responses/Conflict"
+    """
     batch = _batch(uuid, content=True)
     service.commit_batch(batch, _user())
     db.session.commit()
@@ -114,7 +175,15 @@ def commit(uuid: uuid.UUID) -> ResponseReturnValue:
 @blueprint.route("/api/imports/<uuid:uuid>/", methods=["DELETE"], strict_slashes=False)
 @login_required
 def delete(uuid: uuid.UUID) -> ResponseReturnValue:
-    """Undo a committed import (it stays listed, as undone), or discard one in preview or undone."""
+    """Undo a committed import (it stays listed, as undone), or discard one in preview or undone.
+
+    ---
+    responses:
+      "204":
+        description: Undone or discarded.
+      "409":
+        $ref: "#/components/responses/Conflict"
+    """
     service.delete_batch(_batch(uuid), _user())
     db.session.commit()
     return "", 204

@@ -14,6 +14,8 @@ ERRORS: dict[int, tuple[str, str]] = {
     401: ("Unauthorized", "No valid access token."),
     403: ("Forbidden", "The object may be read but not changed by the caller (a global label)."),
     404: ("NotFound", "No such object among the caller's, or no such page (`Invalid page.`)."),
+    409: ("Conflict", "The change conflicts with the object's state or with existing data."),
+    413: ("PayloadTooLarge", "The body is larger than the server accepts."),
     415: ("UnsupportedMediaType", "The body is not `application/json`."),
     429: ("TooManyRequests", "Rate limit exceeded; see `Retry-After`."),
 }

@@ -3,7 +3,8 @@
 Every rule under /api/ is described: a `ResourceView` by its model, schemas, filters and the methods it
 registers (the same generic operations for every resource); any other view by its docstring — the first
 line is the summary, the rest the description, and a YAML block after `---` (apispec's convention)
-adds or overrides parts of the operation. A view without a docstring is left out, so the test that
+adds or overrides parts of the operation (its `responses` add to the errors every such view has: 401,
+404 for a path parameter, 400/413/415 for a body). A view without a docstring is left out, so the test that
 compares the document with the URL map fails until it is documented.
 """
 
@@ -19,6 +20,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.yaml_utils import load_yaml_from_docstring
 from flask import Flask
 from flask_login import login_required
+from marshmallow.fields import Field
+from sqlalchemy import inspect as sa_inspect
 from werkzeug.routing import Rule
 
 from app.openapi.components import (
@@ -57,6 +60,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
     )
     plugin.map_to_openapi_type(Reference, "string", "uuid")
     plugin.map_to_openapi_type(ApiUrl, "string", "uri")
+    plugin.converter.add_attribute_function(_nullable_column)
     register_components(spec)
 
     paths: dict[str, dict[str, Any]] = {}
@@ -75,6 +79,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 operation = documented_operation(view, view_class, rule, method)
                 tags.setdefault(tag, _module_doc(view.__module__))
             if operation is not None:
+                if "requestBody" in operation:  # any body may be malformed, too large or of another type
+                    operation["responses"] = error_responses(400, 413, 415) | operation["responses"]
                 operation.setdefault("tags", [tag])
                 operation.setdefault("parameters", []).extend(_path_parameters(rule))
                 paths.setdefault(openapi_path(rule), {})[method.lower()] = operation
@@ -85,6 +91,18 @@ def build_spec(app: Flask) -> dict[str, Any]:
     document = spec.to_dict()
     document["security"] = [{"JWT": []}]  # every operation needs a token unless it says `security: []`
     return document
+
+
+def _nullable_column(converter: Any, field: Field, **kwargs: Any) -> dict[str, Any]:
+    """A read-only field over a nullable column dumps null (`last_used_at`): say so in the spec.
+
+    (Input fields say it through `allow_none`, which apispec reads; a dump-only field is declared without.)
+    """
+    model = getattr(getattr(field.parent, "opts", None), "model", None)
+    if model is None or not field.dump_only or field.allow_none:
+        return {}
+    column = sa_inspect(model).columns.get(field.attribute or field.name or "")
+    return {"nullable": True} if column is not None and column.nullable else {}
 
 
 def openapi_path(rule: Rule) -> str:
@@ -238,9 +256,16 @@ def documented_operation(view: Any, view_class: type | None, rule: Rule, method:
         operation["security"] = []
     else:
         operation["responses"] |= error_responses(401)
+    if rule.arguments:  # an unknown key or uuid in the path
+        operation["responses"] |= error_responses(404)
     operation.update(AUTH_OPERATIONS.get(rule.endpoint, {}))
-    operation.update(load_yaml_from_docstring(doc) or {})
-    operation["responses"] = operation["responses"] | error_responses(429)
+    extra = load_yaml_from_docstring(doc) or {}
+    responses = extra.pop("responses", {})
+    operation.update(extra)
+    if any(str(status).startswith("2") for status in responses):  # the view says what success is
+        operation["responses"] = {k: v for k, v in operation["responses"].items() if not k.startswith("2")}
+    # The YAML adds to the errors every such view has (401, 404 on a path parameter, 400/415 on a body).
+    operation["responses"] = operation["responses"] | {str(k): v for k, v in responses.items()} | error_responses(429)
     return operation
 
 

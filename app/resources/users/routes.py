@@ -45,7 +45,18 @@ class PasswordChangeView(MethodView):
     ]
 
     def post(self) -> ResponseReturnValue:
-        """Change the caller's password: `{"current_password": ..., "new_password": ...}` → 204."""
+        """Change the caller's password: `{"current_password": ..., "new_password": ...}` → 204.
+
+        ---
+        requestBody:
+          required: true
+          content:
+            application/json:
+              schema: PasswordChangeSchema
+        responses:
+          "204":
+            description: Changed.
+        """
         body = PasswordChangeSchema().load(json_body())
         change_password(current_user._get_current_object(), body["current_password"], body["new_password"])
         db.session.commit()
