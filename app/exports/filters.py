@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, true
 
 from app.models import Application, ApplicationStatus, ImportBatch, Label, User
 from app.permissions import resolve_label, resolve_reference
@@ -61,7 +61,7 @@ class DateRange:
         conditions = []
         if self.date_from:
             conditions.append(column >= day_start(self.date_from))
-        if self.date_to:
+        if self.date_to and self.date_to < dt.date.max:  # `to=9999-12-31` has no next day: no upper bound
             conditions.append(column < day_start(self.date_to + dt.timedelta(days=1)))
         return conditions
 
@@ -96,7 +96,7 @@ class Criteria:
                 ApplicationStatus.application_id == Application.id,
                 *self.dates.contains_date(ApplicationStatus.date),
             )
-            added_in_range = and_(*self.dates.contains_datetime(Application.created_at))
+            added_in_range = and_(true(), *self.dates.contains_datetime(Application.created_at))  # may be none
             query = query.where(or_(status_in_range, added_in_range))
         return query
 
