@@ -5,6 +5,7 @@ and nothing written by a request that failed.
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 from urllib.parse import quote
@@ -307,3 +308,184 @@ def test_deeply_nested_json_is_answered_never_a_500(alice_api, world, depth):
         assert list(body) in ([field], ["detail"]), (field, depth, body)
     response = _post_raw(alice_api, "/api/companies/", "[" * depth + "]" * depth)
     assert_json_error(response, 400)
+
+
+# -- multipart uploads -----------------------------------------------------------------------------
+
+
+def _multipart(parts: list[tuple[str, bytes, str | None, str | None]]) -> tuple[bytes, str]:
+    """A multipart body built by hand (name, data, filename, content type), so every part can be odd."""
+    boundary = "----fuzzboundary7MA4YWxkTrZu0gW"
+    chunks = []
+    for name, data, filename, content_type in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename is not None else "")
+        head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+        if content_type:
+            head += f"Content-Type: {content_type}\r\n"
+        chunks.append(head.encode("utf-8", "surrogatepass") + b"\r\n" + data + b"\r\n")
+    return b"".join(chunks) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (1, 2, 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+CSV = b"Company,Position,Status,Date\nInitech,Tester,Applied,2024-01-02\n"
+ODD_FILENAMES = [
+    "",
+    "a\x00b.csv",
+    "\ud800.csv",
+    "../../etc/passwd",
+    "x" * 5000 + ".csv",
+    "名前.csv",
+    'quote".csv',
+    "C:\\\\Users\\\\x.csv",
+]
+ODD_UPLOADS = [
+    b"",
+    b"\x00" * 100,
+    b"\xff\xfe\x00\x00garbage",
+    b"PK\x03\x04" + b"\x00" * 100,  # the start of a zip (an XLSX), then nothing
+    b"Company,Position\nAc\x00me,Dev\n",
+    b"Company,Position\n\xed\xa0\x80,Dev\n",  # a UTF-8-encoded lone surrogate
+    b"Company,Position\n" + b'"unterminated,Dev\n' * 3,
+    b"Company\n" + b"x" * 100_000 + b"\n",
+    b"," * 10_000 + b"\n" + b"a," * 10_000 + b"\n",
+    b"\xef\xbb\xbfCompany,Position\n\xe2\x80\xae,\xf0\x9f\x99\x82\n",
+    _png(),
+]
+
+
+def _upload_cases() -> list[tuple[str, bytes, str | None, str | None]]:
+    cases = [("file", CSV, name, "text/csv") for name in ODD_FILENAMES]
+    cases += [("file", data, "data.csv", "text/csv") for data in ODD_UPLOADS]
+    cases += [("file", data, "data.xlsx", None) for data in ODD_UPLOADS[:4]]
+    cases += [("other", CSV, "data.csv", "text/csv"), ("file", CSV, None, None), ("file", CSV, "x.csv", "\x00/\x00")]
+    return cases
+
+
+def test_odd_spreadsheet_uploads_are_answered_and_a_refused_one_writes_nothing(app, alice_api):
+    for part in _upload_cases():
+        before = row_counts(app)
+        data, content_type = _multipart([part])
+        response = alice_api.post("/api/imports/", data=data, content_type=content_type)
+        if response.status_code == 201:
+            batch = response.get_json()
+            # A preview was made: it can be shown, committed and undone without a 500 either.
+            ok(alice_api.get(f"/api/imports/{batch['uuid']}/"))
+            commit = alice_api.post(f"/api/imports/{batch['uuid']}/commit/")
+            assert commit.status_code < 500, (part[1][:40], part[2], commit.get_data()[:300])
+            assert alice_api.delete(f"/api/imports/{batch['uuid']}/").status_code in (204, 409)
+        else:
+            assert_json_error(response)
+            assert row_counts(app) == before, (part[1][:40], part[2])
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"mapping": "{not json"},
+        {"mapping": "[1, 2]"},
+        {"mapping": '{"Company": 5}'},
+        {"mapping": '{"\\u0000": "company"}'},
+        {"mapping": '{"Company": "\\ud800"}'},
+        {"status_mapping": '{"Applied": ""}'},
+        {"status_mapping": '{"": "x"}'},
+        {"status_mapping": "null"},
+        {"header_row": "0"},
+        {"header_row": "-1"},
+        {"header_row": "9" * 30},
+        {"header_row": "1.5"},
+        {"date_order": "ymd\x00"},
+        {"sheet": "\x00"},
+        {"sheet": "Nope"},
+        {"sheet": "x" * 300},
+    ],
+)
+def test_odd_import_options_are_a_400_and_write_nothing(app, alice_api, form):
+    before = row_counts(app)
+    parts = [("file", CSV, "jobs.csv", "text/csv")]
+    parts += [(key, value.encode("utf-8", "surrogatepass"), None, None) for key, value in form.items()]
+    data, content_type = _multipart(parts)
+    response = alice_api.post("/api/imports/", data=data, content_type=content_type)
+    assert response.status_code in (201, 400), (form, response.get_json())
+    if response.status_code == 400:
+        assert_json_error(response)
+        assert row_counts(app) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "", "--nope--", "--" + "b" * 80 + "\r\n", "\x00" * 10,
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/imports/", "/api/private-image/", "/api/imports/account/"])
+def test_broken_multipart_bodies_are_a_4xx(app, alice_api, path, body):
+    before = row_counts(app)
+    for content_type in ("multipart/form-data; boundary=fuzzboundary", "multipart/form-data", "multipart/mixed"):
+        response = alice_api.post(path, data=body.encode(), content_type=content_type)
+        assert_json_error(response)
+    assert row_counts(app) == before
+
+
+def test_odd_image_uploads_are_a_400_and_store_nothing(app, alice_api):
+    png = _png()
+    before = row_counts(app)
+    for part in [
+        ("file", b"", "x.png", "image/png"),
+        ("file", png[:20], "x.png", "image/png"),
+        ("file", png + b"\x00", "x.png", "image/png"),
+        ("file", b"\x89PNG\r\n\x1a\n" + b"\xff" * 64, "x.png", "image/png"),
+        ("file", b"GIF89a" + b"\x00" * 7, "x.gif", "image/gif"),
+        ("file", b"RIFF\x00\x00\x00\x00WEBPVP8 ", "x.webp", "image/webp"),
+        ("file", b"\xff\xd8\xff" + b"\x00" * 10, "x.jpg", "image/jpeg"),
+        ("image", png, "x.png", "image/png"),
+    ]:
+        data, content_type = _multipart([part])
+        response = alice_api.post("/api/private-image/", data=data, content_type=content_type)
+        body = assert_json_error(response, 400)
+        assert body["error"]["message"] == body["detail"]
+    assert row_counts(app) == before
+    for name in ("", "\x00.png", "\ud800.png", "x" * 5000):
+        data, content_type = _multipart([("file", png, name, "application/octet-stream")])
+        response = alice_api.post("/api/private-image/", data=data, content_type=content_type)
+        if response.status_code != 200:  # an undecodable part header reads as no file at all
+            assert_json_error(response, 400)
+
+
+def test_an_upload_named_with_a_nul_is_imported_under_a_storable_name(alice_api):
+    # PostgreSQL refused the NUL in the stored file name: a 500.
+    for name, shown in (("jobs\x00.csv", "jobs.csv"), ("\x00", ""), ("x" * 300 + ".csv", "x" * 255)):
+        data, content_type = _multipart([("file", CSV, name, "text/csv")])
+        response = alice_api.post("/api/imports/", data=data, content_type=content_type)
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["filename"] == shown
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {},
+        {"format": "nope"},
+        {"tables": []},
+        {"tables": {"company": [{"id": "\x00"}]}},
+        {"tables": {"company": "rows"}},
+        {"tables": {"company": [[1, 2]]}},
+        {"tables": {"company": [{"id": "00000000-0000-4000-8000-000000000000", "name": "\ud800"}]}},
+        {"tables": {"nope": [{}]}},
+    ],
+)
+def test_odd_account_restores_are_a_4xx_and_write_nothing(app, alice_api, body):
+    before = row_counts(app)
+    raw = json.dumps(body)
+    response = alice_api.post("/api/imports/account/", data=raw, content_type="application/json")
+    assert_json_error(response)
+    data, content_type = _multipart([("file", raw.encode("utf-8", "surrogatepass"), "account.json", None)])
+    assert_json_error(alice_api.post("/api/imports/account/", data=data, content_type=content_type))
+    assert row_counts(app) == before

@@ -46,12 +46,19 @@ def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any]
         raise ImportFileError(413, too_large_message())
     changes = ImportOptionsSchema().load(changes) if changes else {}
     source = _source(data, changes.get("sheet"))
-    batch = ImportBatch(user_id=user.id, state="preview", filename=(filename or "")[:255],
+    batch = ImportBatch(user_id=user.id, state="preview", filename=_storable_name(filename),
                         file_format=source.file_format, file_size=len(data), content=data, options={}, preview={},
                         counts={}, created_labels=[])
     _recompute(batch, user, source, {"sheet": source.sheet}, changes)
     db.session.add(batch)
     return batch
+
+
+def _storable_name(filename: str | None) -> str:
+    """The upload's name, shown in lists, without what the database cannot store (PostgreSQL refused a NUL:
+    a 500); a client may send any bytes there, and the name is only a label."""
+    name = (filename or "").replace("\x00", "").encode("utf-8", "ignore").decode("utf-8")
+    return name[:255]
 
 
 def too_large_message() -> str:
