@@ -71,7 +71,6 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blueprint as auth_blueprint
     from app.exports.routes import blueprint as exports_blueprint
-    from app.filters import refuse_nul_in_query_string
     from app.graphql import create_blueprint as graphql_blueprint
     from app.health import blueprint as health_blueprint
     from app.images.routes import blueprint as images_blueprint
@@ -87,7 +86,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_blueprint)
     register_resources(app)
     app.register_blueprint(openapi_blueprint)
-    app.before_request(refuse_nul_in_query_string)  # for every endpoint, filters and exports alike
 
 
 def register_commands(app: Flask) -> None:

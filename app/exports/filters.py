@@ -11,6 +11,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Select, and_, exists, func, or_, select, true
 
+from app.filters import text_value
 from app.models import Application, ApplicationStatus, ImportBatch, Label, User
 from app.permissions import resolve_label, resolve_reference
 
@@ -46,8 +47,9 @@ class DateRangeSchema(Schema):
 
 
 class ApplicationExportSchema(DateRangeSchema):
-    label = fields.String(load_default=None, validate=validate.Length(max=200))
-    status = fields.String(load_default=None, validate=validate.Length(max=50))
+    # Both are compared in SQL: `text_value` refuses what the databases cannot take (a NUL was a 500).
+    label = fields.String(load_default=None, validate=[validate.Length(max=200), text_value])
+    status = fields.String(load_default=None, validate=[validate.Length(max=50), text_value])
     layout = fields.UUID(load_default=None)
 
 
