@@ -20,11 +20,19 @@ class DashboardGraphQLView(GraphQLView):
 
     def dispatch_request(self) -> ResponseReturnValue:
         try:
+            _require_json_object_or_list()
             return self.run(request=request)
         except HTTPException as exc:
             response = jsonify({"detail": exc.reason, "errors": [{"message": exc.reason}]})
             response.status_code = exc.status_code
             return response
+
+
+def _require_json_object_or_list() -> None:
+    """Strawberry reads a JSON body as an object (or a batch list) and crashed on anything else: a 500 for
+    `null`, a string or undecodable bytes. Refuse those as the transport error they are."""
+    if request.is_json and not isinstance(request.get_json(silent=True), dict | list):
+        raise HTTPException(400, "The body must be a JSON object with a `query`.")
 
 
 def create_blueprint() -> Blueprint:

@@ -8,6 +8,9 @@ from graphql import GraphQLError
 class QueryError(Exception):
     """A bad argument or cursor: the client sees this message, with no data for the field."""
 
+    # Copied into the error by graphql-core: tells clients (and fuzzers) bad input from a crash (Apollo's code).
+    extensions = {"code": "BAD_USER_INPUT"}
+
 
 def should_mask(error: GraphQLError) -> bool:
     """Hide unexpected exceptions (SQL, bugs); keep syntax, validation, permission and QueryError messages."""
