@@ -623,3 +623,125 @@ def test_graphql_without_a_valid_token_gets_no_data(anon_api, world):
         )
         body = _assert_graphql_answer(response)
         assert not (body.get("data") or {}).get("companies"), body
+
+
+# -- all or nothing --------------------------------------------------------------------------------
+
+
+def database_state(app) -> list[list[tuple]]:
+    """Every row of every table, ordered by key: a failed write must leave all of it as it was."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+    from app.models import Base
+
+    with app.app_context():
+        state = [
+            [tuple(row) for row in db.session.execute(sa.select(table).order_by(*table.primary_key))]
+            for table in Base.metadata.sorted_tables
+        ]
+        db.session.remove()
+    return state
+
+
+@pytest.fixture
+def full_world(alice_api, world) -> dict[str, Any]:
+    """The world with two more companies, a second location and a second status link."""
+    application = world["application"]
+    locations = [{"uuid": loc["uuid"], "location": {"city": "Remote"}} for loc in application["position_locations"]]
+    application = ok(
+        alice_api.patch(
+            f"/api/applications/{application['uuid']}/",
+            json={"position_locations": [*locations, {"location": {"city": "Berlin"}}]},
+        )
+    )
+    status = world["status"]
+    links = [{"uuid": link["uuid"], "link": link["link"]} for link in status["applicationstatuslink_set"]]
+    status = ok(
+        alice_api.patch(
+            f"/api/application-statuses/{status['uuid']}/",
+            json={"applicationstatuslink_set": [*links, {"link": {"text": "Second", "url": "b"}}]},
+        )
+    )
+    others = [new_company(alice_api, name) for name in ("Second", "Third")]
+    return {**world, "application": application, "status": status, "companies": [world["company"], *others]}
+
+
+def _failing_writes(world: dict[str, Any], bob_company: str) -> list[tuple[str, str, Any]]:
+    """Writes whose parent part is valid and applied first, and whose nested or later part fails."""
+    company, application, status = world["company"], world["application"], world["status"]
+    locations = application["position_locations"]
+    links = status["applicationstatuslink_set"]
+    first, second, third = (c["uuid"] for c in world["companies"])
+    return [
+        # the parent's fields, then a label that does not exist
+        ("PATCH", f"/api/companies/{company['uuid']}/",
+         {"name": "Renamed", "notes": "n", "hq_location": {"city": "Paris"}, "labels": [chosen_label("Nope")]}),
+        # a one-to-one merged, then another one too long
+        ("PUT", f"/api/companies/{company['uuid']}/",
+         {"name": "Renamed", "hq_location": {"city": "Paris"}, "home_page": {"url": "u" * 501}}),
+        # a one-to-many: the first item updated, the second deleted by omission, a new one created, then a bad one
+        ("PATCH", f"/api/applications/{application['uuid']}/",
+         {"position_title": "Renamed", "position_locations": [
+             {"uuid": locations[0]["uuid"], "location": {"city": "Oslo"}},
+             {"location": {"city": "New"}},
+             {"location": {"zipcode": "z" * 21}},
+         ]}),
+        # status links: the second one's link invalid after the first was merged
+        ("PATCH", f"/api/application-statuses/{status['uuid']}/",
+         {"text": "Renamed", "applicationstatuslink_set": [
+             {"uuid": links[0]["uuid"], "link": {"text": "Changed"}},
+             {"uuid": links[1]["uuid"], "link": {"order": 2**40}},
+         ]}),
+        # a create whose nested status link fails after the status and the first link were built
+        ("POST", "/api/application-statuses/",
+         {"application": application["uuid"], "text": "New", "applicationstatuslink_set": [
+             {"link": {"text": "ok"}}, {"link": {"text": "\x00"}},
+         ]}),
+        # a batch where item 3 fails validation, is unknown, is someone else's, or has no uuid
+        ("PATCH", "/api/companies/",
+         [{"uuid": first, "name": "B1"}, {"uuid": second, "labels": [chosen_label("Applied")]},
+          {"uuid": third, "name": "x" * 101}]),
+        ("PATCH", "/api/companies/",
+         [{"uuid": first, "name": "B1"}, {"uuid": second, "name": "B2"},
+          {"uuid": "00000000-0000-4000-8000-000000000000", "name": "B3"}]),
+        ("PATCH", "/api/companies/", [{"uuid": first, "name": "B1"}, {"uuid": second}, {"uuid": bob_company}]),
+        ("PATCH", "/api/companies/", [{"uuid": first, "name": "B1"}, {"uuid": second}, {"name": "no uuid"}]),
+        ("PATCH", "/api/companies/", [{"uuid": first, "name": "B1"}, {"uuid": second}, "not an object"]),
+    ]
+
+
+def test_a_write_failing_midway_changes_nothing_at_all(app, alice_api, bob_api, full_world):
+    bob_company = new_company(bob_api, "Bob's")["uuid"]
+    for method, url, body in _failing_writes(full_world, bob_company):
+        before = database_state(app)
+        response = alice_api.open(method, url, json=body)
+        assert_json_error(response, 400)
+        assert database_state(app) == before, (method, url, response.get_json())
+
+
+def test_an_unexpected_error_after_the_parent_was_applied_rolls_everything_back(app, alice_api, full_world,
+                                                                                  monkeypatch):
+    from app.resources import schemas
+
+    apply_list = schemas._apply_list
+
+    def apply_then_crash(current, patches):
+        apply_list(current, patches)
+        raise RuntimeError("boom after the nested items were applied")
+
+    monkeypatch.setattr(schemas, "_apply_list", apply_then_crash)
+    application, status = full_world["application"], full_world["status"]
+    before = database_state(app)
+    for url, body in (
+        (f"/api/applications/{application['uuid']}/",
+         {"position_title": "Renamed", "position_locations": [{"location": {"city": "Only"}}]}),
+        (f"/api/application-statuses/{status['uuid']}/",
+         {"text": "Renamed", "applicationstatuslink_set": []}),
+    ):
+        response = alice_api.patch(url, json=body)
+        assert (response.status_code, response.get_json()) == (500, {"detail": "Internal server error."})
+        assert database_state(app) == before, url
+    monkeypatch.undo()
+    # The session was left clean: the next request of the same client works and sees the old data.
+    assert ok(alice_api.get(f"/api/applications/{application['uuid']}/"))["position_title"] == "Engineer"
