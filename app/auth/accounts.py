@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
 from app.auth.passwords import password_problems
 from app.errors import APIError
@@ -31,11 +34,26 @@ def find_by_email(email: str) -> User | None:
 
 
 def authenticate(username: str, password: str) -> User:
-    """The active user with that e-mail and password, or a 401 that says nothing more."""
+    """The active user with that e-mail and password, or a 401 that says nothing more.
+
+    An unknown e-mail still costs one hash check, so the answer's timing does not tell
+    whether an account exists.
+    """
     user = find_by_email(username)
-    if user is None or not user.check_password(password) or not user.is_active:
+    if user is None:
+        check_password_hash(_decoy_hash(), password)
+        raise APIError(401, INACTIVE_OR_WRONG)
+    if not user.check_password(password) or not user.is_active:
         raise APIError(401, INACTIVE_OR_WRONG)
     return user
+
+
+@cache
+def _decoy_hash() -> str:
+    """A hash made the way real ones are (per process), checked when the e-mail is unknown."""
+    probe = User(email="decoy@invalid")
+    probe.set_password(secrets.token_urlsafe(16))
+    return probe.password_hash or ""
 
 
 def _fit(value: str | None, column: str) -> str:

@@ -3,13 +3,14 @@
 from marshmallow import fields, validate
 
 from app.auth.google import PROVIDER as GOOGLE
-from app.resources.schemas import PlainSchema
+from app.resources.schemas import PlainSchema, storable_text
 
 PASSWORD = validate.Length(min=1, max=1024)
 
 
 class LoginSchema(PlainSchema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    # The username goes into a query: refuse what the database cannot compare (NUL, lone surrogates).
+    username = fields.String(required=True, validate=[validate.Length(min=1, max=254), storable_text])
     password = fields.String(required=True, validate=PASSWORD)
 
 

@@ -78,7 +78,7 @@ def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
         )
-    except (JoseError, ValueError, TypeError, KeyError) as exc:
+    except (JoseError, ValueError, TypeError, KeyError, OverflowError) as exc:
         raise InvalidToken(str(exc)) from exc
 
 
