@@ -7,13 +7,16 @@ logging configuration out of the test process.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import _postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,3 +60,28 @@ def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     url = next(generator)
     yield url
     next(generator, None)
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
+    """Wait until `url` answers at all; fail with the server's log if it exits or never answers."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{process.args[0]} exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            requests.get(url, timeout=5)  # the first request may wait for the worker to import the app
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.1)
+    pytest.fail(f"nothing answered at {url} within {seconds} s:\n{log.read_text()}")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 10 s: a server started by a test never outlives it."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

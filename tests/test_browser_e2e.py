@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -29,9 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from conftest import _postgres_database
-from infra import ROOT, app_env, flask, free_port
+from infra import ROOT, app_env, flask, free_port, stop_process, wait_for_http
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -92,29 +90,6 @@ def page_origin() -> Iterator[str]:
     thread.join()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            requests.get(url, timeout=5)
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    pytest.fail(f"nothing answered at {url} within {seconds} s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @dataclass
 class ApiServer:
     url: str
@@ -156,11 +131,11 @@ def api_server(
                 stderr=subprocess.STDOUT,
             )
         url = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{url}/health-check", gunicorn, log)
+        wait_for_http(f"{url}/health-check", gunicorn, log)
         yield ApiServer(url, log, time.monotonic() - started)
     finally:
         if gunicorn is not None:
-            _stop(gunicorn)
+            stop_process(gunicorn)
         if postgres:
             next(postgres, None)
 

@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import struct
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from infra import ROOT, app_env, flask, free_port
+from infra import ROOT, app_env, flask, free_port, stop_process, wait_for_http
 
 PASSWORD = "a long and secret password"
 IMAGE_LIMIT = 5 * 1024 * 1024
@@ -41,29 +40,6 @@ def _nginx_binary() -> str:
     if os.environ.get("REQUIRE_NGINX") == "1":
         pytest.fail("REQUIRE_NGINX=1 but nginx is not installed (apt-get install nginx)")
     pytest.skip("nginx is not installed (apt-get install nginx); CI sets REQUIRE_NGINX=1")
-
-
-def _wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{process.args[0]} exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            requests.get(url, timeout=5)  # the first request may wait for the worker to import the app
-            return
-        except (requests.ConnectionError, requests.Timeout):
-            time.sleep(0.1)
-    pytest.fail(f"nothing answered at {url} within {seconds} s:\n{log.read_text()}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def render_nginx_conf(workdir: Path, upstream: str, port: int) -> Path:
@@ -131,7 +107,7 @@ def stack() -> Iterator[Stack]:
     nginx_log = workdir / "nginx.log"
     nginx_process = None
     try:
-        _wait_for_http(f"http://127.0.0.1:{app_port}/health-check", gunicorn, gunicorn_log)
+        wait_for_http(f"http://127.0.0.1:{app_port}/health-check", gunicorn, gunicorn_log)
         config = render_nginx_conf(workdir, f"127.0.0.1:{app_port}", nginx_port)
         with nginx_log.open("w") as log:
             nginx_process = subprocess.Popen(
@@ -139,12 +115,12 @@ def stack() -> Iterator[Stack]:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        _wait_for_http(f"http://127.0.0.1:{nginx_port}/health-check", nginx_process, nginx_log)
+        wait_for_http(f"http://127.0.0.1:{nginx_port}/health-check", nginx_process, nginx_log)
         yield Stack(f"http://127.0.0.1:{nginx_port}", nginx_port, nginx_log, gunicorn_log, config, nginx)
     finally:
         if nginx_process is not None:
-            _stop(nginx_process)
-        _stop(gunicorn)
+            stop_process(nginx_process)
+        stop_process(gunicorn)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
