@@ -130,6 +130,8 @@ def redis_client() -> Iterator[redis.Redis]:
     try:
         connection.ping()
     except redis.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("REQUIRE_REDIS=1 but Redis is not reachable at 127.0.0.1:6379")
         pytest.skip("Redis is not reachable at 127.0.0.1:6379")
     yield connection
     connection.close()
