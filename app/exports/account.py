@@ -9,7 +9,8 @@ Credentials never leave the server (EXCLUDED_TABLES). Global labels are referenc
 
 A restore gives every row a new uuid and rewrites every foreign key (and every old uuid found inside
 JSON values) to the new ones, so the restored rows can neither collide with nor point at anyone else's;
-a reference that is neither in the file nor visible to the user (a global label) is refused. The shape
+a reference that is neither in the file nor visible to the user (a global label) is refused, and so is a
+JSON value the importer keeps that its readers could not use (`app.imports.stored`). The shape
 of the file is documented in README.md, "Account export".
 """
 
@@ -27,6 +28,7 @@ from sqlalchemy import Column, Table, UniqueConstraint, and_, exists, insert, or
 from app.errors import APIError
 from app.exports.account_codec import DecodeError, decode, encode, python_type
 from app.extensions import db
+from app.imports.stored import STORED_JSON
 from app.models import Base, User
 from app.models.base import utcnow
 from app.permissions import owned_rows_clause, owner_clause
@@ -196,6 +198,7 @@ def _remap_json(value: Any, id_map: dict[uuid.UUID, uuid.UUID]) -> Any:
 def _decode_row(restore: Restore, table: Table, index: int, row: dict[str, Any], pending: dict) -> dict[str, Any]:
     decoded: dict[str, Any] = {}
     own_keys = _own_keys(table)
+    checks = STORED_JSON.get(table.name, {})
     for name in row.keys() - table.c.keys():
         restore.error(table.name, index, name, "Unknown column.")
     for column in table.columns:
@@ -210,6 +213,11 @@ def _decode_row(restore: Restore, table: Table, index: int, row: dict[str, Any],
             value = decode(column, row[column.name])
         except DecodeError as exc:
             restore.error(table.name, index, column.name, str(exc))
+            continue
+        problems = checks[column.name](value) if column.name in checks else []
+        if problems:  # a value its readers (undo, commit, layout) could not use
+            for problem in problems:
+                restore.error(table.name, index, column.name, problem)
             continue
         fk = next(iter(column.foreign_keys), None)
         if value is None:

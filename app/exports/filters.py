@@ -12,6 +12,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from sqlalchemy import Select, and_, exists, func, or_, select, true
 
 from app.filters import text_value
+from app.imports.options import stored_options_errors
 from app.models import Application, ApplicationStatus, ImportBatch, Label, User
 from app.permissions import resolve_label, resolve_reference
 
@@ -127,6 +128,9 @@ def application_criteria(args: Mapping[str, str], user: User) -> Criteria:
         layout = resolve_reference(ImportBatch, data["layout"], user)
         if layout is None:
             raise ValidationError({"layout": ["Import does not exist."]})
+        problems = stored_options_errors(layout.options)
+        if problems:  # only an account restore can store such options: a forged file
+            raise ValidationError({"layout": [f"The import's column layout is malformed: {'; '.join(problems[:5])}."]})
     dates = DateRange(data["date_from"], data["date_to"])
     return Criteria(label=label, status=data["status"], dates=dates, layout=layout)
 

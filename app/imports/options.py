@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
 from app.imports.columns import FIELDS, SINGLE_FIELDS, Column
 from app.imports.dates import DATE_ORDERS
+from app.imports.errors import ImportFileError
 from app.imports.statuses import STATUS_MAX_LENGTH
-from app.resources.schemas import PlainSchema
+from app.resources.schemas import PlainSchema, storable_text
 
 OPTIONS_VERSION = 1
 
@@ -55,6 +56,65 @@ class ImportOptionsSchema(PlainSchema):
                 "Give at least one of mapping, status_mapping, date_order, sheet, header_row.",
                 field_name="non_field_errors",
             )
+
+
+class StoredColumnSchema(PlainSchema):
+    """One entry of the stored `columns` (what `Column.to_json` writes; `Column(**entry)` reads it back)."""
+
+    class Meta:
+        unknown = RAISE
+
+    index = fields.Integer(strict=True, required=True, validate=validate.Range(min=0, max=1_000_000))
+    letter = fields.String(required=True, validate=[validate.Length(max=10), storable_text])
+    header = fields.String(required=True, validate=[validate.Length(max=10_000), storable_text])
+    field = fields.String(required=True, validate=validate.OneOf(FIELDS))
+    stage = fields.String(allow_none=True, validate=[validate.Length(min=1, max=STATUS_MAX_LENGTH), storable_text])
+    confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+
+
+class StoredOptionsSchema(PlainSchema):
+    """The stored options (the shape in the module docstring), with the limits `ImportOptionsSchema` puts
+    on a change. The importer writes them itself; an account restore brings them from a file, so they are
+    checked there (and again by the readers below) strictly enough that the stored value is usable as is."""
+
+    version = fields.Integer(strict=True, required=True, validate=validate.Equal(OPTIONS_VERSION))
+    sheet = fields.String(allow_none=True, required=True, validate=[validate.Length(min=1, max=200), storable_text])
+    header_row = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=1_000_000))
+    date_order = fields.String(required=True, validate=validate.OneOf(DATE_ORDERS))
+    columns = fields.List(fields.Nested(StoredColumnSchema), required=True)
+    status_mapping = fields.Dict(
+        required=True,
+        keys=fields.String(validate=[validate.Length(min=1, max=200), storable_text]),
+        values=fields.String(validate=[validate.Length(min=1, max=STATUS_MAX_LENGTH), storable_text]),
+    )
+
+
+def flat_messages(messages: Any, prefix: str = "") -> list[str]:
+    """Marshmallow's nested messages as `path: message` lines, for one-line error details."""
+    if isinstance(messages, dict):
+        return [line for key, value in messages.items()
+                for line in flat_messages(value, f"{prefix}{key}." if key != "_schema" else prefix)]
+    if isinstance(messages, list):
+        return [line for value in messages for line in flat_messages(value, prefix)]
+    return [f"{prefix.rstrip('.')}: {messages}" if prefix else str(messages)]
+
+
+def stored_options_errors(options: Any) -> list[str]:
+    """What is wrong with stored options (nothing: an empty list)."""
+    if not isinstance(options, dict):
+        return ["Expected an object."]
+    return flat_messages(StoredOptionsSchema().validate(options))
+
+
+def stored_options(options: Any) -> dict[str, Any]:
+    """The batch's stored options when they are usable; a 409 saying so otherwise (a forged restore)."""
+    errors = stored_options_errors(options)
+    if errors:
+        raise ImportFileError(
+            409, f"This import's stored options are malformed ({'; '.join(errors[:5])}): discard it and upload "
+            "the file again.",
+        )
+    return options
 
 
 def _find_column(columns: list[Column], key: str) -> Column | None:

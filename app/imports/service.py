@@ -13,7 +13,7 @@ from flask import current_app
 from app.extensions import db
 from app.imports.errors import ImportFileError
 from app.imports.existing import ExistingIndex
-from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options
+from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options, stored_options
 from app.imports.planning import plan_rows, survey
 from app.imports.preview import build_preview
 from app.imports.reading import Source, open_source
@@ -74,7 +74,7 @@ def change_options(batch: ImportBatch, user: User, body: Any) -> None:
     if batch.state != "preview":
         raise ImportFileError(409, f"This import is {batch.state}; only an import in preview can be changed.")
     changes = ImportOptionsSchema().load(body if body is not None else {})
-    options = dict(batch.options)
+    options = dict(stored_options(batch.options))
     if "sheet" in changes and changes["sheet"] != options.get("sheet"):
         # Another sheet is another table: its header, columns and dates are found afresh.
         options = {"sheet": changes["sheet"], "status_mapping": options.get("status_mapping", {})}
@@ -101,12 +101,15 @@ def commit_batch(batch: ImportBatch, user: User) -> None:
     """Write the batch's rows (creates, updates, records) in the caller's transaction."""
     if batch.state != "preview":
         raise ImportFileError(409, f"This import is already {batch.state}.")
-    fields = {column["field"] for column in batch.options.get("columns", [])}
+    options = stored_options(batch.options)
+    fields = {column["field"] for column in options["columns"]}
     if not fields & {"company", "position_title"}:
         raise ImportFileError(400, "No column is mapped to the company or the position: nothing can be imported.")
+    if not isinstance(batch.counts, dict):
+        raise ImportFileError(409, "This import's stored counts are malformed: discard it and upload the file again.")
     db.session.flush()  # the batch row must exist before its records
     writer = BulkWriter(batch, user, ExistingIndex(user))
-    for plan in plan_rows(_source(batch.content, batch.options.get("sheet")), batch.options, limits()["rows"]):
+    for plan in plan_rows(_source(batch.content, options["sheet"]), options, limits()["rows"]):
         writer.add(plan)
     counts = writer.finish()
     batch.counts = {**batch.counts, **counts}

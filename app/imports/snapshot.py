@@ -9,13 +9,16 @@ statuses and locations, by id), so `restore` puts back exactly that.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date
 from typing import Any
+
+from marshmallow import RAISE, fields, validate
 
 from app.imports.links import JOB_URL_TEXT, source_link
 from app.models import Address, Application, ApplicationStatus, Company, Label, Link, PositionLocation, User
 from app.models.base import utcnow
 from app.permissions import resolve_reference, resolve_references
+from app.resources.schemas import INT32, PlainSchema, storable_text
 
 FIELDS = ("user_company_id", "position_title", "notes", "job_description_notes", "extra")
 ADDRESS_FIELDS = ("place_name", "country", "state", "city", "street", "full_address", "zipcode")
@@ -43,6 +46,57 @@ def snapshot(application: Application) -> dict[str, Any]:
             for p in application.position_locations
         ],
     }
+
+
+def _text(column: Any, *, required: bool = True, **kwargs: Any) -> fields.String:
+    """Text that fits `column` (its length) and the databases (no NUL)."""
+    length = getattr(column.type, "length", None)
+    checks = [storable_text, *([validate.Length(max=length)] if length else [])]
+    return fields.String(required=required, validate=checks, **kwargs)
+
+
+class _LinkSnapshot(PlainSchema):
+    text = _text(Link.text)
+    url = _text(Link.url)
+    order = fields.Integer(strict=True, validate=INT32)
+
+
+class _StatusSnapshot(PlainSchema):
+    id = fields.UUID(required=True)
+    text = _text(ApplicationStatus.text)
+    date = fields.Date(required=True)
+    order = fields.Integer(strict=True, required=True, validate=INT32)
+
+
+# The address fields only: anything else a file puts there (ids, owners) is left out.
+_AddressSnapshot = PlainSchema.from_dict(
+    {name: _text(getattr(Address, name), required=False) for name in ADDRESS_FIELDS}, name="_AddressSnapshot"
+)
+
+
+class _LocationSnapshot(PlainSchema):
+    id = fields.UUID(required=True)
+    address = fields.Nested(_AddressSnapshot, required=True, allow_none=True)
+
+
+class SnapshotSchema(PlainSchema):
+    """What `snapshot` writes, as `restore` needs it. The importer writes snapshots itself, but an account
+    restore brings them from a file: checked there, and by the undo before it writes anything."""
+
+    class Meta:
+        unknown = RAISE
+
+    user_company_id = fields.UUID(required=True)
+    position_title = _text(Application.position_title)
+    notes = _text(Application.notes)
+    job_description_notes = _text(Application.job_description_notes)
+    extra = fields.Dict(keys=fields.String(), required=True, allow_none=True)
+    modified_at = fields.AwareDateTime(default_timezone=UTC, required=True)
+    job_description_page = fields.Nested(_LinkSnapshot, required=True, allow_none=True)
+    job_source = fields.Nested(_LinkSnapshot, required=True, allow_none=True)
+    label_ids = fields.List(fields.UUID(), required=True)
+    statuses = fields.List(fields.Nested(_StatusSnapshot), required=True)
+    locations = fields.List(fields.Nested(_LocationSnapshot), required=True)
 
 
 def _json(value: Any) -> Any:
@@ -125,8 +179,13 @@ def _update_statuses(application: Application, old: list[list[Any]], new: list[l
     application.statuses = statuses
 
 
+def load_snapshot(state: Any) -> dict[str, Any]:
+    """A stored snapshot as `restore` takes it (uuids, dates); a ValidationError when it is not one."""
+    return SnapshotSchema().load(state)
+
+
 def restore(application: Application, state: dict[str, Any], user: User) -> None:
-    """Put `application` back as `state` (a snapshot) describes it.
+    """Put `application` back as `state` (a snapshot, as `load_snapshot` answers it) describes it.
 
     A snapshot is stored input (an account restore brings whatever its file says), so it is trusted no
     more than a request: its company and labels are resolved among `user`'s rows (and the global
@@ -137,7 +196,7 @@ def restore(application: Application, state: dict[str, Any], user: User) -> None
     for name in FIELDS:
         if name != "user_company_id":
             setattr(application, name, state[name])
-    company_id = uuid.UUID(state["user_company_id"])
+    company_id = state["user_company_id"]
     if company_id != application.user_company_id:
         company = resolve_reference(Company, company_id, user)
         if company is not None:
@@ -145,23 +204,23 @@ def restore(application: Application, state: dict[str, Any], user: User) -> None
     for name in ("job_description_page", "job_source"):
         link = state[name]
         _set_link(application, name, *((link["text"], link["url"]) if link else (None, None)))
-    application.labels = resolve_references(Label, (uuid.UUID(value) for value in state["label_ids"]), user)
+    application.labels = resolve_references(Label, state["label_ids"], user)
     current = {s.id: s for s in application.statuses}
     statuses = []
     for item in state["statuses"]:
-        status = current.get(uuid.UUID(item["id"])) or ApplicationStatus(user_id=application.user_id)
-        status.text, status.date, status.order = item["text"], date.fromisoformat(item["date"]), item["order"]
+        status = current.get(item["id"]) or ApplicationStatus(user_id=application.user_id)
+        status.text, status.date, status.order = item["text"], item["date"], item["order"]
         statuses.append(status)
     application.statuses = statuses
     current_locations = {p.id: p for p in application.position_locations}
     locations = []
     for item in state["locations"]:
-        location = current_locations.get(uuid.UUID(item["id"]))
+        location = current_locations.get(item["id"])
         if location is None:
             address = item["address"]
             location = PositionLocation(user_id=application.user_id, location=Address(
-                user_id=application.user_id, **{name: address[name] for name in ADDRESS_FIELDS if name in address}
+                user_id=application.user_id, **address
             ) if address else None)
         locations.append(location)
     application.position_locations = locations
-    application.modified_at = datetime.fromisoformat(state["modified_at"])
+    application.modified_at = state["modified_at"]

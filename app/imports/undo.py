@@ -12,12 +12,14 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from marshmallow import ValidationError, fields
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.imports.errors import ImportFileError
-from app.imports.snapshot import restore
+from app.imports.options import flat_messages
+from app.imports.snapshot import load_snapshot, restore
 from app.models import (
     Address,
     Application,
@@ -68,16 +70,39 @@ def undo_batch(batch: ImportBatch, user: User) -> None:
         )
     records = db.session.execute(
         select(ImportRecord.action, ImportRecord.application_id, ImportRecord.company_id,
-               ImportRecord.created_company, ImportRecord.previous)
+               ImportRecord.created_company, ImportRecord.previous, ImportRecord.row_number)
         .where(ImportRecord.batch_id == batch.id).order_by(ImportRecord.row_number.desc())
     ).all()
-    updated = [(r.application_id, r.previous) for r in records if r.action == "update" and r.application_id]
+    # Everything stored is read (and refused when unusable) before anything is written.
+    updated = [(r.application_id, _snapshot(r.row_number, r.previous))
+               for r in records if r.action == "update" and r.application_id and r.previous]
+    labels = _created_labels(batch.created_labels)
     _restore_updated(updated, user)
     _delete_applications([r.application_id for r in records if r.action == "create" and r.application_id], user)
     _delete_unused_companies([r.company_id for r in records if r.created_company and r.company_id], user)
-    _delete_unused_labels([uuid.UUID(value) for value in batch.created_labels or []], user)
+    _delete_unused_labels(labels, user)
     batch.state = "undone"
     batch.undone_at = utcnow()
+
+
+def _cannot_undo(what: str, messages: Any) -> ImportFileError:
+    return ImportFileError(409, f"This import cannot be undone: {what} is malformed "
+                                f"({'; '.join(flat_messages(messages)[:5])}).")
+
+
+def _snapshot(row_number: int, previous: Any) -> dict[str, Any]:
+    """A record's snapshot, loaded; a 409 when it cannot be put back (an account restore brought it)."""
+    try:
+        return load_snapshot(previous)
+    except ValidationError as exc:
+        raise _cannot_undo(f"the saved state of row {row_number}", exc.messages) from exc
+
+
+def _created_labels(value: Any) -> list[uuid.UUID]:
+    try:
+        return fields.List(fields.UUID()).deserialize(value if value is not None else [])
+    except ValidationError as exc:
+        raise _cannot_undo("its list of created labels", exc.messages) from exc
 
 
 def _restore_updated(updated: list[tuple[uuid.UUID, dict[str, Any]]], user: User) -> None:
@@ -91,7 +116,7 @@ def _restore_updated(updated: list[tuple[uuid.UUID, dict[str, Any]]], user: User
             )
         }
         for application_id, previous in chunk:
-            if application_id in applications and previous:
+            if application_id in applications:
                 restore(applications[application_id], previous, user)
         db.session.flush()
 

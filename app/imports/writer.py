@@ -19,6 +19,7 @@ from app.imports.links import COMPANY_URL_TEXT, JOB_URL_TEXT, source_link
 from app.imports.matching import company_key
 from app.imports.planning import RowPlan
 from app.imports.snapshot import apply_update, snapshot
+from app.imports.stored import record_values_errors
 from app.models import (
     Address,
     Application,
@@ -187,6 +188,8 @@ class BulkWriter:
         changes = []
         for plan, record, earlier in pending:
             old = earlier_values.get(earlier.record_id) or {}
+            if record_values_errors(old):  # unusable (a forged restore): merge as if nothing was known
+                old = {}
             new = plan.values
             # Companies and labels the updates point at are created (in bulk) before the ORM needs them.
             company_id = None
