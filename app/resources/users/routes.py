@@ -6,8 +6,6 @@ owner column, everything the account owned; its stored image files go once that 
 Another user's uuid is a 404, as for every resource.
 """
 
-import uuid as uuid_module
-
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_login import current_user, login_required
@@ -28,13 +26,10 @@ class UserView(ResourceView):
     collection_methods = ("GET",)
     detail_methods = ("GET", "PATCH", "DELETE")
 
-    def delete(self, uuid: uuid_module.UUID) -> ResponseReturnValue:
+    def perform_delete(self, obj: User) -> None:
         """Delete the caller's own account with everything it owns, stored image files included."""
-        user = self.get_object(uuid, for_write=True)
-        delete_user_images(user)  # rows now, files once the deletion has committed
-        db.session.delete(user)
-        db.session.commit()
-        return "", 204
+        delete_user_images(obj)  # rows now, files once the deletion has committed
+        super().perform_delete(obj)
 
 
 class PasswordChangeView(MethodView):
