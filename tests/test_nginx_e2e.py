@@ -177,6 +177,18 @@ def test_security_headers_and_no_server_version(stack: Stack) -> None:
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
+def test_the_docs_page_keeps_its_own_content_security_policy_behind_nginx(stack: Stack) -> None:
+    """nginx's strict CSP would block Swagger UI: the docs page answers with the app's CSP alone."""
+    from app.openapi import DOCS_CSP
+
+    for path in ("/api/docs", "/api/docs/"):
+        response = requests.get(f"{stack.url}{path}", timeout=10)
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"] == DOCS_CSP  # one header, not two merged
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "max-age=" in response.headers["Strict-Transport-Security"]
+
+
 def test_login_create_company_and_absolute_urls_through_nginx(stack: Stack, token: str) -> None:
     auth = {"Authorization": f"JWT {token}"}
     created = []

@@ -161,3 +161,18 @@ def test_docs_page_loads_swagger_ui_with_the_spec(client):
 def test_spec_builds_for_a_fresh_app_without_warnings():
     document = build_spec(create_app(make_config("sqlite://")))
     validate(document)
+
+
+def test_docs_page_allows_exactly_its_cdn_and_its_inline_script(client):
+    import base64
+    import hashlib
+    import re
+
+    response = client.get("/api/docs")
+    csp = response.headers["Content-Security-Policy"]
+    inline = re.findall(r"<script>(.*?)</script>", response.get_data(as_text=True), re.S)
+    assert len(inline) == 1
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    assert f"'sha256-{digest}'" in csp
+    assert "script-src https://cdn.jsdelivr.net/npm/swagger-ui-dist@" in csp
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp
