@@ -15,9 +15,6 @@ downloads. Skipped when either is missing, unless REQUIRE_BROWSER=1 (as in CI).
 from __future__ import annotations
 
 import os
-import secrets
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +26,7 @@ from typing import Any
 
 import pytest
 from conftest import _postgres_database
-from infra import ROOT, app_env, flask, free_port, stop_process, wait_for_http
+from infra import flask, free_port, start_gunicorn, stop_process, wait_for_http
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -112,24 +109,7 @@ def api_server(
         flask(database_url, "users", "create", EMAIL, "--password", PASSWORD)
         port = free_port()
         log = workdir / "gunicorn.log"
-        env = app_env(
-            database_url,
-            APP_ENV="production",
-            SECRET_KEY=secrets.token_urlsafe(48),
-            CORS_ORIGINS=page_origin,
-            IMAGE_STORAGE_PATH=str(workdir / "images"),
-            GUNICORN_BIND=f"127.0.0.1:{port}",
-            GUNICORN_WORKERS="1",
-            GUNICORN_THREADS="4",
-        )
-        with log.open("w") as output:
-            gunicorn = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
+        gunicorn = start_gunicorn(database_url, port, log, workdir, CORS_ORIGINS=page_origin)
         url = f"http://127.0.0.1:{port}"
         wait_for_http(f"{url}/health-check", gunicorn, log)
         yield ApiServer(url, log, time.monotonic() - started)

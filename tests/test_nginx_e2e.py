@@ -11,11 +11,9 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import secrets
 import shutil
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import zlib
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from infra import ROOT, app_env, flask, free_port, stop_process, wait_for_http
+from infra import ROOT, flask, free_port, start_gunicorn, stop_process, wait_for_http
 
 PASSWORD = "a long and secret password"
 IMAGE_LIMIT = 5 * 1024 * 1024
@@ -87,23 +85,7 @@ def stack() -> Iterator[Stack]:
 
     app_port, nginx_port = free_port(), free_port()
     gunicorn_log = workdir / "gunicorn.log"
-    env = app_env(
-        database_url,
-        APP_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        IMAGE_STORAGE_PATH=str(workdir / "images"),
-        GUNICORN_BIND=f"127.0.0.1:{app_port}",
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="4",
-    )
-    with gunicorn_log.open("w") as log:
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    gunicorn = start_gunicorn(database_url, app_port, gunicorn_log, workdir)
     nginx_log = workdir / "nginx.log"
     nginx_process = None
     try:
