@@ -60,9 +60,7 @@ class Config:
         self.CORS_ORIGINS = _env_list("CORS_ORIGINS", "http://localhost:3000")
         self.JWT_SIGNING_KEY = _env("JWT_SIGNING_KEY")  # defaults to SECRET_KEY
         self.JWT_ACCESS_TOKEN_LIFETIME = timedelta(seconds=_env_int("JWT_ACCESS_TOKEN_SECONDS", 7 * 86400))
-        self.JWT_REFRESH_TOKEN_LIFETIME = timedelta(
-            seconds=_env_int("JWT_REFRESH_TOKEN_SECONDS", 14 * 86400)
-        )
+        self.JWT_REFRESH_TOKEN_LIFETIME = timedelta(seconds=_env_int("JWT_REFRESH_TOKEN_SECONDS", 14 * 86400))
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_DEFAULT = _env("RATELIMIT_DEFAULT", "180/minute")

@@ -49,8 +49,8 @@ def owner_clause(model: type, user: User, *, for_write: bool = False) -> Any:
         return User.id == user.id
     if model is Label:
         if for_write:
-            return or_(Label.user_id == user.id, Label.user_id.is_(None)) if user.is_admin else (
-                Label.user_id == user.id
+            return (
+                or_(Label.user_id == user.id, Label.user_id.is_(None)) if user.is_admin else (Label.user_id == user.id)
             )
         return or_(Label.user_id == user.id, Label.user_id.is_(None))
     return model.user_id == user.id
@@ -67,9 +67,7 @@ def visible(model: type[M], user: User) -> Select[tuple[M]]:
     return select(model).where(owner_clause(model, user))
 
 
-def get_visible_or_404(
-    model: type[M], object_id: uuid.UUID, user: User, options: Sequence[ORMOption] = ()
-) -> M:
+def get_visible_or_404(model: type[M], object_id: uuid.UUID, user: User, options: Sequence[ORMOption] = ()) -> M:
     """The row with that id if `user` may see it; a 404 otherwise (missing and foreign alike)."""
     query = visible(model, user).where(model.id == object_id).options(*options)
     obj = db.session.scalars(query).first()

@@ -36,8 +36,19 @@ from app.permissions import acting_as
 
 ROWS = int(os.environ.get("BENCH_ROWS", "10000"))
 POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-HEADER = ["Company", "Position", "Status", "Date applied", "Interview date", "Job URL", "Location", "Labels",
-          "Notes", "Salary", "Referral"]
+HEADER = [
+    "Company",
+    "Position",
+    "Status",
+    "Date applied",
+    "Interview date",
+    "Job URL",
+    "Location",
+    "Labels",
+    "Notes",
+    "Salary",
+    "Referral",
+]
 STATUSES = ["Applied", "phone scrn", "Interviewing", "Rejected", "Offer", "ghosted", "waiting"]
 
 
@@ -46,10 +57,17 @@ def rows() -> Iterator[list[Any]]:
     for i in range(ROWS):
         applied = start + timedelta(days=i % 300)
         yield [
-            f"Company {i % 2500}", f"Engineer {i}", STATUSES[i % len(STATUSES)], applied.strftime("%d/%m/%Y"),
-            (applied + timedelta(days=9)).isoformat() if i % 3 == 0 else "", f"https://jobs.example/{i}?utm_source=x",
-            ["Berlin", "Remote", "Paris; Remote"][i % 3], ["Remote", "Dream, Backend", ""][i % 3],
-            f"Talked to recruiter {i}" if i % 2 else "", f"{60 + i % 40}k", "yes" if i % 5 == 0 else "",
+            f"Company {i % 2500}",
+            f"Engineer {i}",
+            STATUSES[i % len(STATUSES)],
+            applied.strftime("%d/%m/%Y"),
+            (applied + timedelta(days=9)).isoformat() if i % 3 == 0 else "",
+            f"https://jobs.example/{i}?utm_source=x",
+            ["Berlin", "Remote", "Paris; Remote"][i % 3],
+            ["Remote", "Dream, Backend", ""][i % 3],
+            f"Talked to recruiter {i}" if i % 2 else "",
+            f"{60 + i % 40}k",
+            "yes" if i % 5 == 0 else "",
         ]
 
 
@@ -127,11 +145,13 @@ def bench(database: str, url: str, files: dict[str, bytes]) -> None:
 
                 timed("commit", ROWS, commit)
                 print(f"  {'preview + commit':<28} {time.perf_counter() - total:7.2f} s")
-                count = db.session.scalar(sa.select(sa.func.count()).select_from(Application)
-                                          .where(Application.user_id == user.id))
+                count = db.session.scalar(
+                    sa.select(sa.func.count()).select_from(Application).where(Application.user_id == user.id)
+                )
                 assert count == ROWS, count
-                again = timed("re-import preview", ROWS,
-                              lambda d=data, u=user, k=kind: service.create_batch(u, f"again.{k}", d))
+                again = timed(
+                    "re-import preview", ROWS, lambda d=data, u=user, k=kind: service.create_batch(u, f"again.{k}", d)
+                )
                 assert again.counts["unchanged"] == ROWS, again.counts
                 db.session.rollback()
 

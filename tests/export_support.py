@@ -25,8 +25,18 @@ from tests.rest_support import (
 )
 
 HEADER = [
-    "Company", "Position", "Status", "Status date", "Date applied", "Status history", "Job URL", "Job source",
-    "Job source URL", "Locations", "Labels", "Notes",
+    "Company",
+    "Position",
+    "Status",
+    "Status date",
+    "Date applied",
+    "Status history",
+    "Job URL",
+    "Job source",
+    "Job source URL",
+    "Locations",
+    "Labels",
+    "Notes",
 ]
 
 
@@ -43,7 +53,9 @@ def seed_applications(app: Flask, api: Any) -> dict[str, Any]:
     created(api.post("/api/labels/", json={"text": "Dream job", "color": "#f00", "order": 5}))
     acme = new_company(api, "Acme")
     backend = new_application(
-        api, acme["uuid"], "Backend engineer",
+        api,
+        acme["uuid"],
+        "Backend engineer",
         job_description_page=link_body("Posting", "https://jobs.example/1"),
         job_source=link_body("LinkedIn", "https://linkedin.example/j/1"),
         position_locations=[
@@ -53,20 +65,28 @@ def seed_applications(app: Flask, api: Any) -> dict[str, Any]:
         labels=[chosen_label("Applied"), chosen_label("Dream job")],
         notes="<p>Great <b>team</b> &amp; stack</p><ul><li>Python</li><li>SQL</li></ul>",
     )
-    new_status(api, backend["uuid"], "Applied", date="2024-01-05",
-               applicationstatuslink_set=[status_link_body("Confirmation", "https://mail.example/1")])
+    new_status(
+        api,
+        backend["uuid"],
+        "Applied",
+        date="2024-01-05",
+        applicationstatuslink_set=[status_link_body("Confirmation", "https://mail.example/1")],
+    )
     new_status(api, backend["uuid"], "Phone screen", date="2024-01-12", applicationstatuslink_set=[])
     new_status(api, backend["uuid"], "Interview", date="2024-02-01", applicationstatuslink_set=[])
     set_extra(app, backend["uuid"], {"Salary": "80k", "Referrer": "=cmd|' /C calc'!A0"})
 
     evil = new_company(api, "=Evil Corp")
     scientist = new_application(
-        api, evil["uuid"], "+Data scientist",
-        job_source=link_body("@mention", ""), position_locations=[], notes="-minus notes\nsecond line",
+        api,
+        evil["uuid"],
+        "+Data scientist",
+        job_source=link_body("@mention", ""),
+        position_locations=[],
+        notes="-minus notes\nsecond line",
     )
     globex = new_company(api, "Globex")
-    manager = new_application(api, globex["uuid"], "Manager", position_locations=[],
-                              labels=[chosen_label("Archived")])
+    manager = new_application(api, globex["uuid"], "Manager", position_locations=[], labels=[chosen_label("Archived")])
     new_status(api, manager["uuid"], "Rejected", date="2024-03-10", applicationstatuslink_set=[])
     return {"backend": backend, "scientist": scientist, "manager": manager}
 
@@ -74,13 +94,37 @@ def seed_applications(app: Flask, api: Any) -> dict[str, Any]:
 # The rows of the applications export of `seed_applications`, as CSV text.
 EXPECTED_ROWS = [
     [
-        "Acme", "Backend engineer", "Interview", "2024-02-01", "2024-01-05",
+        "Acme",
+        "Backend engineer",
+        "Interview",
+        "2024-02-01",
+        "2024-01-05",
         "2024-01-05 Applied\n2024-01-12 Phone screen\n2024-02-01 Interview",
-        "https://jobs.example/1", "LinkedIn", "https://linkedin.example/j/1", "Berlin, Germany; Paris, France",
-        "Applied; Dream job", "Great team & stack\n• Python\n• SQL", "80k", "'=cmd|' /C calc'!A0",
+        "https://jobs.example/1",
+        "LinkedIn",
+        "https://linkedin.example/j/1",
+        "Berlin, Germany; Paris, France",
+        "Applied; Dream job",
+        "Great team & stack\n• Python\n• SQL",
+        "80k",
+        "'=cmd|' /C calc'!A0",
     ],
-    ["'=Evil Corp", "'+Data scientist", "", "", "", "", "", "'@mention", "", "", "", "'-minus notes\nsecond line",
-     "", ""],
+    [
+        "'=Evil Corp",
+        "'+Data scientist",
+        "",
+        "",
+        "",
+        "",
+        "",
+        "'@mention",
+        "",
+        "",
+        "",
+        "'-minus notes\nsecond line",
+        "",
+        "",
+    ],
     ["Globex", "Manager", "Rejected", "2024-03-10", "", "2024-03-10 Rejected", "", "", "", "", "Archived", "", "", ""],
 ]
 EXPECTED_HEADER = [*HEADER, "Salary", "Referrer"]

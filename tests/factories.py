@@ -45,9 +45,7 @@ def make_company(
         hq_location=Address(user_id=user_id, city="Springfield", country="US"),
         home_page=Link(user_id=user_id, text="Home", url=f"https://{name.lower()}.example"),
         labels=[global_label(text) for text in labels],
-        ratings=[
-            CompanyRating(user_id=user_id, value=4.5, source=Link(user_id=user_id, text="Reviews", url="r"))
-        ],
+        ratings=[CompanyRating(user_id=user_id, value=4.5, source=Link(user_id=user_id, text="Reviews", url="r"))],
         **fields,
     )
     for a in range(applications):
@@ -56,9 +54,7 @@ def make_company(
             position_title=f"Engineer {a}",
             job_source=Link(user_id=user_id, text="Board", url=f"https://jobs.example/{a}"),
             job_description_page=Link(user_id=user_id, text="JD", url=f"https://jd.example/{a}"),
-            position_locations=[
-                PositionLocation(user_id=user_id, location=Address(user_id=user_id, city=f"City {a}"))
-            ],
+            position_locations=[PositionLocation(user_id=user_id, location=Address(user_id=user_id, city=f"City {a}"))],
             labels=[global_label(text) for text in labels],
         )
         for s in range(statuses):

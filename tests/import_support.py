@@ -54,24 +54,35 @@ def applications(api: Any) -> list[dict[str, Any]]:
     flat = []
     for app in all_pages(api, "/api/applications/"):
         statuses = sorted(app["statuses"], key=lambda s: (s["date"], s["order"]))
-        flat.append({
-            "company": companies[app["user_company"]],
-            "position_title": app["position_title"],
-            "statuses": [(s["text"], s["date"]) for s in statuses],
-            "job_url": app["job_description_page"]["url"] if app["job_description_page"] else None,
-            "job_source": (app["job_source"]["text"], app["job_source"]["url"]) if app["job_source"] else None,
-            "locations": sorted(p["location"]["full_address"] for p in app["position_locations"]),
-            "labels": sorted(label["text"] for label in app["labels"]),
-            "notes": app["notes"],
-            "job_description_notes": app["job_description_notes"],
-            "extra": app["extra"],
-        })
+        flat.append(
+            {
+                "company": companies[app["user_company"]],
+                "position_title": app["position_title"],
+                "statuses": [(s["text"], s["date"]) for s in statuses],
+                "job_url": app["job_description_page"]["url"] if app["job_description_page"] else None,
+                "job_source": (app["job_source"]["text"], app["job_source"]["url"]) if app["job_source"] else None,
+                "locations": sorted(p["location"]["full_address"] for p in app["position_locations"]),
+                "labels": sorted(label["text"] for label in app["labels"]),
+                "notes": app["notes"],
+                "job_description_notes": app["job_description_notes"],
+                "extra": app["extra"],
+            }
+        )
     return sorted(flat, key=lambda a: (a["company"], a["position_title"]))
 
 
 def expected(company: str, position_title: str, **fields: Any) -> dict[str, Any]:
     """An application as `applications` shows it; unspecified fields are empty."""
     return {
-        "company": company, "position_title": position_title, "statuses": [], "job_url": None, "job_source": None,
-        "locations": [], "labels": [], "notes": "", "job_description_notes": "", "extra": None, **fields,
+        "company": company,
+        "position_title": position_title,
+        "statuses": [],
+        "job_url": None,
+        "job_source": None,
+        "locations": [],
+        "labels": [],
+        "notes": "",
+        "job_description_notes": "",
+        "extra": None,
+        **fields,
     }

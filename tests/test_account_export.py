@@ -31,17 +31,34 @@ def seed_account(app, api, user) -> None:
     seeded = seed_applications(app, api)
     own = ok(api.get("/api/labels/?page_size=100"))["results"]
     dream = next(label for label in own if label["text"] == "Dream job")
-    company = new_company(api, "Initrode", labels=[{"uuid": dream["uuid"]}, chosen_label("Target")],
-                          notes="<p>HQ notes</p>")
-    created(api.post("/api/company-ratings/", json=blank(
-        company=company["uuid"], value=3.5, sample_date="2024-02-02", source=link_body("Glassdoor", "https://g.example")
-    )))
+    company = new_company(
+        api, "Initrode", labels=[{"uuid": dream["uuid"]}, chosen_label("Target")], notes="<p>HQ notes</p>"
+    )
+    created(
+        api.post(
+            "/api/company-ratings/",
+            json=blank(
+                company=company["uuid"],
+                value=3.5,
+                sample_date="2024-02-02",
+                source=link_body("Glassdoor", "https://g.example"),
+            ),
+        )
+    )
     created(api.post("/api/links/", json=link_body("Standalone", "https://alone.example")))
     created(api.post("/api/addresses/", json=blank(city="Nowhere")))
     with app.app_context():
-        db.session.execute(insert(StoredImage), [{
-            "user_id": user.id, "key": secrets.token_urlsafe(32), "content_type": "image/png", "size": 1234,
-        }])
+        db.session.execute(
+            insert(StoredImage),
+            [
+                {
+                    "user_id": user.id,
+                    "key": secrets.token_urlsafe(32),
+                    "content_type": "image/png",
+                    "size": 1234,
+                }
+            ],
+        )
         db.session.add(FeedToken(user_id=user.id, name="Sheet", token_hash="f" * 64))
         db.session.add(RevokedToken(user_id=user.id, jti=uuid.uuid4().hex, expires_at=utcnow()))
         db.session.commit()
@@ -83,19 +100,31 @@ def test_the_export_holds_everything_the_user_owns_and_nothing_else(app, alice, 
     assert response.headers["Cache-Control"] == "no-store"
     data = response.get_json()
     assert data["format"] == "appl-tracky-account" and data["version"] == 1
-    assert data["account"] == {"uuid": str(alice.id), "email": "alice@example.com", "first_name": "Alice",
-                               "last_name": "Smith"}
+    assert data["account"] == {
+        "uuid": str(alice.id),
+        "email": "alice@example.com",
+        "first_name": "Alice",
+        "last_name": "Smith",
+    }
     tables = data["tables"]
     assert set(tables) == {table.name for table in account_tables()}
     assert "feed_token" not in tables and "revoked_token" not in tables  # credentials stay on the server
     owned = [row for name, rows in tables.items() for row in rows if "user_id" in row]
     assert owned and {row["user_id"] for row in owned} == {str(alice.id)}
     assert {row["name"] for row in tables["company"]} == {
-        "Acme", "=Evil Corp", "Globex", "Initrode", "Acme Corp", "Initech", "Umbrella Health", "Hooli",
+        "Acme",
+        "=Evil Corp",
+        "Globex",
+        "Initrode",
+        "Acme Corp",
+        "Initech",
+        "Umbrella Health",
+        "Hooli",
     }
     assert [label["text"] for label in tables["label"]] == ["Dream job"]  # global labels are not copied...
-    global_ids = {row["uuid"] for row in ok(alice_api.get("/api/labels/?page_size=100"))["results"]
-                  if row["user"] is None}
+    global_ids = {
+        row["uuid"] for row in ok(alice_api.get("/api/labels/?page_size=100"))["results"] if row["user"] is None
+    }
     used = {row["label_id"] for row in tables["application_labels"] + tables["company_labels"]}
     assert used & global_ids  # ...but referenced
     assert len(tables["stored_image"]) == 1 and len(tables["import_batch"]) == 1
@@ -159,8 +188,9 @@ def test_images_still_held_by_the_original_account_are_a_409(app, alice, alice_a
 def test_restore_accepts_the_file_as_a_multipart_upload(app, alice, alice_api, carol_api):
     seed_applications(app, alice_api)
     data = json.dumps(account_json(alice_api)).encode()
-    response = carol_api.post(RESTORE, data={"file": (io.BytesIO(data), "account.json")},
-                              content_type="multipart/form-data")
+    response = carol_api.post(
+        RESTORE, data={"file": (io.BytesIO(data), "account.json")}, content_type="multipart/form-data"
+    )
     assert response.status_code == 201, response.get_json()
     assert ok(carol_api.get("/api/applications/"))["count"] == 3
 
@@ -178,8 +208,7 @@ def test_restore_into_a_non_empty_account_is_a_409_and_writes_nothing(app, alice
     assert alice_api.post(RESTORE, json=exported).status_code == 409
 
 
-def test_a_file_pointing_at_another_users_rows_is_a_400_and_writes_nothing(app, alice, alice_api, bob_api,
-                                                                            carol_api):
+def test_a_file_pointing_at_another_users_rows_is_a_400_and_writes_nothing(app, alice, alice_api, bob_api, carol_api):
     seed_applications(app, alice_api)
     bobs = new_company(bob_api, "Bob Ltd")
     exported = account_json(alice_api)
@@ -187,8 +216,11 @@ def test_a_file_pointing_at_another_users_rows_is_a_400_and_writes_nothing(app, 
     before = row_counts(app)
     response = carol_api.post(RESTORE, json=exported)
     assert response.status_code == 400
-    assert response.get_json() == {"tables": {"application": {"0": {
-        "user_company_id": ["Refers to a row that is neither in the file nor yours."]}}}}
+    assert response.get_json() == {
+        "tables": {
+            "application": {"0": {"user_company_id": ["Refers to a row that is neither in the file nor yours."]}}
+        }
+    }
     assert row_counts(app) == before
     assert ok(bob_api.get(f"/api/companies/{bobs['uuid']}/"))["applications"] == []
 
@@ -210,26 +242,42 @@ def test_a_restored_account_never_shares_rows_with_the_original(app, alice, alic
 @pytest.mark.parametrize(
     ("mutate", "errors"),
     [
-        (lambda d: d.update(format="other"), {"format": ["Not an account export (expected format "
-                                                         "'appl-tracky-account')."]}),
+        (
+            lambda d: d.update(format="other"),
+            {"format": ["Not an account export (expected format 'appl-tracky-account')."]},
+        ),
         (lambda d: d.update(version=99), {"version": ["Version 99 is not supported (expected 1)."]}),
         (lambda d: d.update(tables=[]), {"tables": ["Expected an object of tables."]}),
         (lambda d: d["tables"].update(user=[]), {"tables": {"user": ["Unknown table."]}}),
         (lambda d: d["tables"].update(company={}), {"tables": {"company": ["Expected a list of objects."]}}),
-        (lambda d: d["tables"]["company"][0].update(name="x" * 101),
-         {"tables": {"company": {"0": {"name": ["Longer than maximum length 100."]}}}}),
-        (lambda d: d["tables"]["company"][0].update(name=None),
-         {"tables": {"company": {"0": {"name": ["Field may not be null."]}}}}),
-        (lambda d: d["tables"]["company"][0].update(created_at="yesterday"),
-         {"tables": {"company": {"0": {"created_at": ["Not a valid datetime."]}}}}),
-        (lambda d: d["tables"]["company"][0].update(secret="x"),
-         {"tables": {"company": {"0": {"secret": ["Unknown column."]}}}}),
-        (lambda d: d["tables"]["company"][0].pop("name"),
-         {"tables": {"company": {"0": {"name": ["Missing data for required field."]}}}}),
-        (lambda d: d["tables"]["application_status"][0].update(order="1"),
-         {"tables": {"application_status": {"0": {"order": ["Not a valid integer."]}}}}),
-        (lambda d: d["tables"]["company"].append(dict(d["tables"]["company"][0])),
-         {"tables": {"company": {"3": {"id": ["Duplicate uuid in the file."]}}}}),
+        (
+            lambda d: d["tables"]["company"][0].update(name="x" * 101),
+            {"tables": {"company": {"0": {"name": ["Longer than maximum length 100."]}}}},
+        ),
+        (
+            lambda d: d["tables"]["company"][0].update(name=None),
+            {"tables": {"company": {"0": {"name": ["Field may not be null."]}}}},
+        ),
+        (
+            lambda d: d["tables"]["company"][0].update(created_at="yesterday"),
+            {"tables": {"company": {"0": {"created_at": ["Not a valid datetime."]}}}},
+        ),
+        (
+            lambda d: d["tables"]["company"][0].update(secret="x"),
+            {"tables": {"company": {"0": {"secret": ["Unknown column."]}}}},
+        ),
+        (
+            lambda d: d["tables"]["company"][0].pop("name"),
+            {"tables": {"company": {"0": {"name": ["Missing data for required field."]}}}},
+        ),
+        (
+            lambda d: d["tables"]["application_status"][0].update(order="1"),
+            {"tables": {"application_status": {"0": {"order": ["Not a valid integer."]}}}},
+        ),
+        (
+            lambda d: d["tables"]["company"].append(dict(d["tables"]["company"][0])),
+            {"tables": {"company": {"3": {"id": ["Duplicate uuid in the file."]}}}},
+        ),
     ],
 )
 def test_bad_files_are_a_400_and_write_nothing(app, alice, alice_api, carol_api, mutate, errors):
@@ -245,8 +293,9 @@ def test_bad_files_are_a_400_and_write_nothing(app, alice, alice_api, carol_api,
 def test_malformed_json_is_a_400(carol_api):
     response = carol_api.post(RESTORE, data="{nope", content_type="application/json")
     assert response.status_code == 400
-    response = carol_api.post(RESTORE, data={"file": (io.BytesIO(b"\xff{"), "a.json")},
-                              content_type="multipart/form-data")
+    response = carol_api.post(
+        RESTORE, data={"file": (io.BytesIO(b"\xff{"), "a.json")}, content_type="multipart/form-data"
+    )
     assert (response.status_code, response.get_json()) == (400, {"detail": "Malformed JSON in the uploaded file."})
 
 

@@ -82,8 +82,12 @@ def test_an_existing_user_is_matched_by_email_and_gets_names_and_avatar_refreshe
 
     response = sign_in(
         client,
-        provider.issue_code(email="CAROL@example.com", given_name="Carol", family_name="Danvers",
-                            picture="https://lh3.example/carol.png"),
+        provider.issue_code(
+            email="CAROL@example.com",
+            given_name="Carol",
+            family_name="Danvers",
+            picture="https://lh3.example/carol.png",
+        ),
     )
 
     assert response.status_code == 200, response.get_json()
@@ -97,8 +101,9 @@ def test_an_existing_user_is_matched_by_email_and_gets_names_and_avatar_refreshe
 def test_missing_profile_claims_keep_the_names_already_known(app, client, provider, make_user):
     make_user("dora@example.com", first_name="Dora", last_name="Explorer")
 
-    response = sign_in(client, provider.issue_code(email="dora@example.com", given_name=None, family_name=None,
-                                                   picture=None))
+    response = sign_in(
+        client, provider.issue_code(email="dora@example.com", given_name=None, family_name=None, picture=None)
+    )
 
     assert response.status_code == 200
     assert (response.get_json()["first_name"], response.get_json()["last_name"]) == ("Dora", "Explorer")

@@ -170,8 +170,19 @@ def test_both_header_schemes_are_accepted(client, alice, scheme):
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "JWT", "JWT ", "Bearer", "Token {access}", "Basic YWxpY2U6cGFzcw==", "{access}", "JWT not.a.token",
-     "JWT {access}x", "JWT {access} extra"],
+    [
+        None,
+        "",
+        "JWT",
+        "JWT ",
+        "Bearer",
+        "Token {access}",
+        "Basic YWxpY2U6cGFzcw==",
+        "{access}",
+        "JWT not.a.token",
+        "JWT {access}x",
+        "JWT {access} extra",
+    ],
 )
 def test_missing_and_malformed_headers_are_401s(client, alice, header):
     access = tokens(client)["access"]
@@ -180,8 +191,9 @@ def test_missing_and_malformed_headers_are_401s(client, alice, header):
 
 
 def test_the_login_and_refresh_endpoints_ignore_a_bad_authorization_header(client, alice):
-    body = client.post(LOGIN, json={"username": alice.email, "password": PASSWORD},
-                       headers={"Authorization": "JWT garbage"})
+    body = client.post(
+        LOGIN, json={"username": alice.email, "password": PASSWORD}, headers={"Authorization": "JWT garbage"}
+    )
     assert body.status_code == 200
     response = client.post(REFRESH, json={"refresh": body.get_json()["refresh"]}, headers={"Authorization": "JWT x"})
 

@@ -418,7 +418,10 @@ def test_odd_import_options_are_a_400_and_write_nothing(app, alice_api, form):
 @pytest.mark.parametrize(
     "body",
     [
-        "", "--nope--", "--" + "b" * 80 + "\r\n", "\x00" * 10,
+        "",
+        "--nope--",
+        "--" + "b" * 80 + "\r\n",
+        "\x00" * 10,
     ],
 )
 @pytest.mark.parametrize("path", ["/api/imports/", "/api/private-image/", "/api/imports/account/"])
@@ -512,22 +515,22 @@ GRAPHQL_DOCUMENTS = [
     "{ companies(first: 101) { count } }",
     "{ companies(first: 1.5) { count } }",
     '{ companies(first: "1") { count } }',
-    '{ companies(after: "!!!") ' + CONNECTION + ' }',
+    '{ companies(after: "!!!") ' + CONNECTION + " }",
     '{ companies(after: "' + "A" * 600 + '") ' + CONNECTION + " }",
-    '{ companies(after: "WyItbW9kaWZpZWRfYXQiLCJ4IiwieSJd") ' + CONNECTION + ' }',  # ["-modified_at","x","y"]
-    '{ companies(after: "WyJuYW1lIiwiYSIsIjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMCJd") ' + CONNECTION + ' }',
-    '{ companies(after: "bnVsbA") ' + CONNECTION + ' }',  # null
-    '{ companies(after: "W10") ' + CONNECTION + ' }',  # []
-    '{ companies(order_by: "-") ' + CONNECTION + ' }',
-    '{ companies(order_by: "user_id") ' + CONNECTION + ' }',
-    '{ companies(order_by: "\\u0000") ' + CONNECTION + ' }',
-    '{ companies(labels__text: "\\u0000") ' + CONNECTION + ' }',
-    '{ companies(name__icontains: "\\u0000") ' + CONNECTION + ' }',
-    '{ companies(name__icontains: "\\ud800") ' + CONNECTION + ' }',
+    '{ companies(after: "WyItbW9kaWZpZWRfYXQiLCJ4IiwieSJd") ' + CONNECTION + " }",  # ["-modified_at","x","y"]
+    '{ companies(after: "WyJuYW1lIiwiYSIsIjAwMDAwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDAwMCJd") ' + CONNECTION + " }",
+    '{ companies(after: "bnVsbA") ' + CONNECTION + " }",  # null
+    '{ companies(after: "W10") ' + CONNECTION + " }",  # []
+    '{ companies(order_by: "-") ' + CONNECTION + " }",
+    '{ companies(order_by: "user_id") ' + CONNECTION + " }",
+    '{ companies(order_by: "\\u0000") ' + CONNECTION + " }",
+    '{ companies(labels__text: "\\u0000") ' + CONNECTION + " }",
+    '{ companies(name__icontains: "\\u0000") ' + CONNECTION + " }",
+    '{ companies(name__icontains: "\\ud800") ' + CONNECTION + " }",
     '{ companies(labels__text: "' + "x" * 20_000 + '") ' + CONNECTION + " }",
-    '{ companies(name__icontains: "%_\\\\") ' + CONNECTION + ' }',
+    '{ companies(name__icontains: "%_\\\\") ' + CONNECTION + " }",
     "{ companies(labels__isnull: null) " + CONNECTION + " }",
-    '{ companies(labels__isnull: "yes") ' + CONNECTION + ' }',
+    '{ companies(labels__isnull: "yes") ' + CONNECTION + " }",
     "{ companies(nope: 1) " + CONNECTION + " }",
 ]
 
@@ -675,36 +678,74 @@ def _failing_writes(world: dict[str, Any], bob_company: str) -> list[tuple[str, 
     first, second, third = (c["uuid"] for c in world["companies"])
     return [
         # the parent's fields, then a label that does not exist
-        ("PATCH", f"/api/companies/{company['uuid']}/",
-         {"name": "Renamed", "notes": "n", "hq_location": {"city": "Paris"}, "labels": [chosen_label("Nope")]}),
+        (
+            "PATCH",
+            f"/api/companies/{company['uuid']}/",
+            {"name": "Renamed", "notes": "n", "hq_location": {"city": "Paris"}, "labels": [chosen_label("Nope")]},
+        ),
         # a one-to-one merged, then another one too long
-        ("PUT", f"/api/companies/{company['uuid']}/",
-         {"name": "Renamed", "hq_location": {"city": "Paris"}, "home_page": {"url": "u" * 501}}),
+        (
+            "PUT",
+            f"/api/companies/{company['uuid']}/",
+            {"name": "Renamed", "hq_location": {"city": "Paris"}, "home_page": {"url": "u" * 501}},
+        ),
         # a one-to-many: the first item updated, the second deleted by omission, a new one created, then a bad one
-        ("PATCH", f"/api/applications/{application['uuid']}/",
-         {"position_title": "Renamed", "position_locations": [
-             {"uuid": locations[0]["uuid"], "location": {"city": "Oslo"}},
-             {"location": {"city": "New"}},
-             {"location": {"zipcode": "z" * 21}},
-         ]}),
+        (
+            "PATCH",
+            f"/api/applications/{application['uuid']}/",
+            {
+                "position_title": "Renamed",
+                "position_locations": [
+                    {"uuid": locations[0]["uuid"], "location": {"city": "Oslo"}},
+                    {"location": {"city": "New"}},
+                    {"location": {"zipcode": "z" * 21}},
+                ],
+            },
+        ),
         # status links: the second one's link invalid after the first was merged
-        ("PATCH", f"/api/application-statuses/{status['uuid']}/",
-         {"text": "Renamed", "applicationstatuslink_set": [
-             {"uuid": links[0]["uuid"], "link": {"text": "Changed"}},
-             {"uuid": links[1]["uuid"], "link": {"order": 2**40}},
-         ]}),
+        (
+            "PATCH",
+            f"/api/application-statuses/{status['uuid']}/",
+            {
+                "text": "Renamed",
+                "applicationstatuslink_set": [
+                    {"uuid": links[0]["uuid"], "link": {"text": "Changed"}},
+                    {"uuid": links[1]["uuid"], "link": {"order": 2**40}},
+                ],
+            },
+        ),
         # a create whose nested status link fails after the status and the first link were built
-        ("POST", "/api/application-statuses/",
-         {"application": application["uuid"], "text": "New", "applicationstatuslink_set": [
-             {"link": {"text": "ok"}}, {"link": {"text": "\x00"}},
-         ]}),
+        (
+            "POST",
+            "/api/application-statuses/",
+            {
+                "application": application["uuid"],
+                "text": "New",
+                "applicationstatuslink_set": [
+                    {"link": {"text": "ok"}},
+                    {"link": {"text": "\x00"}},
+                ],
+            },
+        ),
         # a batch where item 3 fails validation, is unknown, is someone else's, or has no uuid
-        ("PATCH", "/api/companies/",
-         [{"uuid": first, "name": "B1"}, {"uuid": second, "labels": [chosen_label("Applied")]},
-          {"uuid": third, "name": "x" * 101}]),
-        ("PATCH", "/api/companies/",
-         [{"uuid": first, "name": "B1"}, {"uuid": second, "name": "B2"},
-          {"uuid": "00000000-0000-4000-8000-000000000000", "name": "B3"}]),
+        (
+            "PATCH",
+            "/api/companies/",
+            [
+                {"uuid": first, "name": "B1"},
+                {"uuid": second, "labels": [chosen_label("Applied")]},
+                {"uuid": third, "name": "x" * 101},
+            ],
+        ),
+        (
+            "PATCH",
+            "/api/companies/",
+            [
+                {"uuid": first, "name": "B1"},
+                {"uuid": second, "name": "B2"},
+                {"uuid": "00000000-0000-4000-8000-000000000000", "name": "B3"},
+            ],
+        ),
         ("PATCH", "/api/companies/", [{"uuid": first, "name": "B1"}, {"uuid": second}, {"uuid": bob_company}]),
         ("PATCH", "/api/companies/", [{"uuid": first, "name": "B1"}, {"uuid": second}, {"name": "no uuid"}]),
         ("PATCH", "/api/companies/", [{"uuid": first, "name": "B1"}, {"uuid": second}, "not an object"]),
@@ -720,8 +761,9 @@ def test_a_write_failing_midway_changes_nothing_at_all(app, alice_api, bob_api, 
         assert database_state(app) == before, (method, url, response.get_json())
 
 
-def test_an_unexpected_error_after_the_parent_was_applied_rolls_everything_back(app, alice_api, full_world,
-                                                                                  monkeypatch):
+def test_an_unexpected_error_after_the_parent_was_applied_rolls_everything_back(
+    app, alice_api, full_world, monkeypatch
+):
     from app.resources import schemas
 
     apply_list = schemas._apply_list
@@ -734,10 +776,11 @@ def test_an_unexpected_error_after_the_parent_was_applied_rolls_everything_back(
     application, status = full_world["application"], full_world["status"]
     before = database_state(app)
     for url, body in (
-        (f"/api/applications/{application['uuid']}/",
-         {"position_title": "Renamed", "position_locations": [{"location": {"city": "Only"}}]}),
-        (f"/api/application-statuses/{status['uuid']}/",
-         {"text": "Renamed", "applicationstatuslink_set": []}),
+        (
+            f"/api/applications/{application['uuid']}/",
+            {"position_title": "Renamed", "position_locations": [{"location": {"city": "Only"}}]},
+        ),
+        (f"/api/application-statuses/{status['uuid']}/", {"text": "Renamed", "applicationstatuslink_set": []}),
     ):
         response = alice_api.patch(url, json=body)
         assert (response.status_code, response.get_json()) == (500, {"detail": "Internal server error."})

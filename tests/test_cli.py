@@ -16,8 +16,9 @@ def user_named(email: str) -> User | None:
 
 
 def test_users_create_makes_a_user_who_can_log_in(app, runner, client):
-    result = runner.invoke(args=["users", "create", "Jane@Example.com", "--password", GOOD,
-                                 "--first-name", "Jane", "--last-name", "Doe"])
+    result = runner.invoke(
+        args=["users", "create", "Jane@Example.com", "--password", GOOD, "--first-name", "Jane", "--last-name", "Doe"]
+    )
     assert result.exit_code == 0, result.output
     assert "Created user jane@example.com" in result.output
     with app.app_context():
@@ -117,8 +118,14 @@ def test_seed_labels_recreates_missing_global_labels_only(app, runner):
 
 
 def test_every_command_has_help(runner):
-    for args in (["users", "--help"], ["users", "create", "--help"], ["users", "list", "--help"],
-                 ["users", "set-password", "--help"], ["initialize-superuser", "--help"], ["seed-labels", "--help"]):
+    for args in (
+        ["users", "--help"],
+        ["users", "create", "--help"],
+        ["users", "list", "--help"],
+        ["users", "set-password", "--help"],
+        ["initialize-superuser", "--help"],
+        ["seed-labels", "--help"],
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, args
         assert "Usage:" in result.output

@@ -179,8 +179,12 @@ def test_exports_hold_only_the_callers_applications(alice_api, bob_api, seeded):
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/exports/applications.csv", "/api/exports/applications.xlsx", "/api/exports/activity.csv",
-     "/api/exports/account.json"],
+    [
+        "/api/exports/applications.csv",
+        "/api/exports/applications.xlsx",
+        "/api/exports/activity.csv",
+        "/api/exports/account.json",
+    ],
 )
 def test_exports_need_a_token(anon_api, url):
     response = download(anon_api, url)
@@ -216,8 +220,13 @@ def test_activity_log_between_two_dates_cell_by_cell(alice_api, seeded):
     assert response.headers["Content-Disposition"] == 'attachment; filename="activity-2024-01-01-2024-02-29.csv"'
     rows = parse_csv(response.data)
     assert rows[0] == ["Date", "Activity", "Company", "Position", "How applied", "Job URL", "Locations", "Links"]
-    common = ["Acme", "Backend engineer", "LinkedIn (https://linkedin.example/j/1)", "https://jobs.example/1",
-              "Berlin, Germany; Paris, France"]
+    common = [
+        "Acme",
+        "Backend engineer",
+        "LinkedIn (https://linkedin.example/j/1)",
+        "https://jobs.example/1",
+        "Berlin, Germany; Paris, France",
+    ]
     assert rows[1:] == [
         ["2024-01-05", "Applied", *common, "https://mail.example/1"],
         ["2024-01-12", "Phone screen", *common, ""],
@@ -262,26 +271,50 @@ def _seed_large(app, user_id: uuid.UUID) -> None:
         links, addresses, applications, locations, statuses = [], [], [], [], []
         for i in range(LARGE):
             page, source, address, application = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-            links += [{"id": page, "user_id": user_id, "text": "Posting", "url": f"https://jobs.example/{i}"},
-                      {"id": source, "user_id": user_id, "text": "Board", "url": "https://board.example"}]
+            links += [
+                {"id": page, "user_id": user_id, "text": "Posting", "url": f"https://jobs.example/{i}"},
+                {"id": source, "user_id": user_id, "text": "Board", "url": "https://board.example"},
+            ]
             addresses.append({"id": address, "user_id": user_id, "city": f"City {i}"})
-            applications.append({
-                "id": application, "user_id": user_id, "user_company_id": companies[i % 50]["id"],
-                "position_title": f"Engineer {i}", "job_description_page_id": page, "job_source_id": source,
-                "notes": f"<p>Notes about application {i}, long enough to matter.</p>" * 3,
-                "created_at": now + dt.timedelta(microseconds=i), "modified_at": now,
-            })
-            locations.append({"id": uuid.uuid4(), "user_id": user_id, "application_id": application,
-                              "location_id": address})
-            statuses += [{"id": uuid.uuid4(), "user_id": user_id, "application_id": application, "text": text,
-                          "date": dt.date(2024, 1, 1) + dt.timedelta(days=day)}
-                         for day, text in ((0, "Applied"), (7, "Interview"))]
+            applications.append(
+                {
+                    "id": application,
+                    "user_id": user_id,
+                    "user_company_id": companies[i % 50]["id"],
+                    "position_title": f"Engineer {i}",
+                    "job_description_page_id": page,
+                    "job_source_id": source,
+                    "notes": f"<p>Notes about application {i}, long enough to matter.</p>" * 3,
+                    "created_at": now + dt.timedelta(microseconds=i),
+                    "modified_at": now,
+                }
+            )
+            locations.append(
+                {"id": uuid.uuid4(), "user_id": user_id, "application_id": application, "location_id": address}
+            )
+            statuses += [
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": user_id,
+                    "application_id": application,
+                    "text": text,
+                    "date": dt.date(2024, 1, 1) + dt.timedelta(days=day),
+                }
+                for day, text in ((0, "Applied"), (7, "Interview"))
+            ]
         db.session.flush()
-        for model, rows in ((Company, companies), (Link, links), (Address, addresses), (Application, applications),
-                            (PositionLocation, locations), (ApplicationStatus, statuses)):
+        for model, rows in (
+            (Company, companies),
+            (Link, links),
+            (Address, addresses),
+            (Application, applications),
+            (PositionLocation, locations),
+            (ApplicationStatus, statuses),
+        ):
             db.session.execute(insert(model.__table__), rows)
-        db.session.execute(insert(application_labels),
-                           [{"application_id": row["id"], "label_id": label.id} for row in applications])
+        db.session.execute(
+            insert(application_labels), [{"application_id": row["id"], "label_id": label.id} for row in applications]
+        )
         db.session.commit()
         db.session.remove()
 
@@ -349,8 +382,14 @@ def test_layout_follows_a_saved_import_mapping(alice_api):
     width = len(original[0])
     assert rows[0][:width] == original[0]
     # What the original had no column for follows it.
-    assert rows[0][width:] == ["Status date", "Date applied", "Status history", "Job source", "Job source URL",
-                               "Labels"]
+    assert rows[0][width:] == [
+        "Status date",
+        "Date applied",
+        "Status history",
+        "Job source",
+        "Job source URL",
+        "Labels",
+    ]
     # The import maps status words to stages (its `status_mapping`, e.g. Bookmarked -> Target); the
     # rest comes back as it was. Rows written by one import share their creation time: sorted.
     status = original[0].index("Status")

@@ -135,8 +135,9 @@ def test_the_token_and_url_cannot_be_set_by_the_client(app, alice_api):
 class TestRateLimit:
     @pytest.fixture
     def app_config(self, database_url):
-        return make_config(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                           FEED_RATE_LIMIT="3/minute")
+        return make_config(
+            database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://", FEED_RATE_LIMIT="3/minute"
+        )
 
     def test_a_feed_is_rate_limited_per_token(self, client, alice_api, feed):
         answers = [client.get(feed_path(feed)).status_code for _ in range(3)]

@@ -139,9 +139,9 @@ def test_contract_query_returns_every_field_the_client_uses(app, alice, alice_ap
     assert connection["__typename"] == "CompanyConnection"
     assert connection["totalCount"] == connection["count"] == 1
     assert connection["pageInfo"]["hasNextPage"] is False
-    assert connection["pageInfo"]["startCursor"] == connection["pageInfo"]["endCursor"] == connection["edges"][0][
-        "cursor"
-    ]
+    assert (
+        connection["pageInfo"]["startCursor"] == connection["pageInfo"]["endCursor"] == connection["edges"][0]["cursor"]
+    )
     node = connection["edges"][0]["node"]
     assert node["__typename"] == "Company"
     assert node["name"] == "Acme" and node["notes"] == "<p>hi</p>" and node["user"] == str(alice.id)
@@ -163,8 +163,11 @@ def test_contract_query_returns_every_field_the_client_uses(app, alice, alice_ap
 
 def test_field_names_are_snake_case_except_the_relay_ones(alice_api, seed):
     seed("Acme", nested=True)
-    body = gql(alice_api, "{ companies { totalCount pageInfo { hasNextPage } edges { node { position_title: name "
-               "applications { position_title job_description_notes } } } } }").get_json()
+    body = gql(
+        alice_api,
+        "{ companies { totalCount pageInfo { hasNextPage } edges { node { position_title: name "
+        "applications { position_title job_description_notes } } } } }",
+    ).get_json()
     assert "errors" not in body, body
     errors = errors_of(alice_api, "{ companies { total_count page_info { has_next_page } } }")
     assert any("total_count" in message for message in errors)
@@ -281,10 +284,13 @@ def test_each_user_sees_only_their_own_companies(app, alice_api, bob, bob_api, s
 
 def test_anonymous_and_invalid_tokens_get_an_error_and_no_data(client, anon_api, alice_api, seed):
     seed("Secret Co")
-    for headers in ({}, {"authorization": ""}, {"authorization": "JWT not-a-token"},
-                    {"authorization": "JWT " + alice_api.token[:-4] + "AAAA"}):
-        response = client.post("/graphql/", json={"query": FULL_QUERY % {"first": 5, "after": '""'}},
-                               headers=headers)
+    for headers in (
+        {},
+        {"authorization": ""},
+        {"authorization": "JWT not-a-token"},
+        {"authorization": "JWT " + alice_api.token[:-4] + "AAAA"},
+    ):
+        response = client.post("/graphql/", json={"query": FULL_QUERY % {"first": 5, "after": '""'}}, headers=headers)
         body = response.get_json()
         assert response.status_code in (200, 401)
         assert body.get("data") is None, body
@@ -349,8 +355,9 @@ def test_bad_arguments_are_graphql_errors(alice_api, seed, arguments, fragment):
 def test_syntax_errors_and_non_json_bodies_are_client_errors(alice_api):
     assert errors_of(alice_api, "{ companies( ")
     response = alice_api.client.post(
-        "/graphql/", data="{not json", headers={"authorization": f"JWT {alice_api.token}",
-                                                "content-type": "application/json"}
+        "/graphql/",
+        data="{not json",
+        headers={"authorization": f"JWT {alice_api.token}", "content-type": "application/json"},
     )
     assert response.status_code == 400 and response.get_json()["errors"]
 
@@ -369,8 +376,9 @@ def test_unexpected_failures_are_masked_not_500(alice_api, monkeypatch, caplog):
 
 def test_deepest_real_query_passes_and_deeper_documents_are_refused(alice_api, seed):
     seed("Acme", nested=True)
-    deepest = ("{ companies { edges { node { applications { statuses { applicationstatuslink_set "
-               "{ link { url } } } } } } } }")
+    deepest = (
+        "{ companies { edges { node { applications { statuses { applicationstatuslink_set { link { url } } } } } } } }"
+    )
     assert "errors" not in gql(alice_api, deepest).get_json()
     too_deep = "{ companies { edges { node { applications { statuses { a { b { c { d { e } } } } } } } } } }"
     messages = errors_of(alice_api, too_deep)
@@ -404,8 +412,9 @@ def test_cors_preflight_with_lowercase_headers(client):
     allowed = {header.strip() for header in response.headers["Access-Control-Allow-Headers"].lower().split(",")}
     assert {"authorization", "content-type"} <= allowed
     assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    refused = client.options("/graphql", headers={"origin": "https://evil.example",
-                                                  "access-control-request-method": "POST"})
+    refused = client.options(
+        "/graphql", headers={"origin": "https://evil.example", "access-control-request-method": "POST"}
+    )
     assert "Access-Control-Allow-Origin" not in refused.headers
 
 

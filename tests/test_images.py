@@ -104,7 +104,11 @@ def app_config(request, database_url, tmp_path):
     bucket = f"images-{uuid.uuid4().hex[:12]}"
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
     return make_config(
-        database_url, IMAGE_STORAGE="s3", S3_BUCKET=bucket, S3_PREFIX="notes/", S3_REGION="us-east-1",
+        database_url,
+        IMAGE_STORAGE="s3",
+        S3_BUCKET=bucket,
+        S3_PREFIX="notes/",
+        S3_REGION="us-east-1",
         S3_ENDPOINT_URL=endpoint,
     )
 
@@ -156,8 +160,9 @@ def assert_refused(response, status: int) -> None:
     ("image_format", "content_type"),
     [("PNG", "image/png"), ("JPEG", "image/jpeg"), ("GIF", "image/gif"), ("WEBP", "image/webp")],
 )
-def test_upload_then_fetch_without_a_token_returns_the_same_bytes(app, alice, alice_api, anon_api,
-                                                                   image_format, content_type):
+def test_upload_then_fetch_without_a_token_returns_the_same_bytes(
+    app, alice, alice_api, anon_api, image_format, content_type
+):
     data = image_bytes(image_format)
     response = upload(alice_api, data, filename="whatever.bin", content_type="application/octet-stream")
     assert response.status_code == 200, response.get_json()

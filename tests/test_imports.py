@@ -23,8 +23,15 @@ def test_upload_previews_without_writing_anything(alice_api):
     batch = upload_ok(alice_api, TRACKER.encode())
 
     assert batch["state"] == "preview"
-    assert batch["counts"] == {"rows": 3, "create": 3, "update": 0, "unchanged": 0, "skip": 0, "problems": 0,
-                               "new_companies": 3}
+    assert batch["counts"] == {
+        "rows": 3,
+        "create": 3,
+        "update": 0,
+        "unchanged": 0,
+        "skip": 0,
+        "problems": 0,
+        "new_companies": 3,
+    }
     assert [row["values"]["company"] for row in batch["preview"]["rows"]] == ["Acme", "Globex", "Initech"]
     assert alice_api.get("/api/applications/").get_json()["count"] == 0
     assert alice_api.get("/api/companies/").get_json()["count"] == 0
@@ -46,11 +53,14 @@ def test_patch_changes_mapping_status_words_and_date_order_and_recomputes_the_pr
     batch = upload_ok(alice_api, data)
     assert batch["preview"]["rows"][0]["values"]["statuses"] == [["Screening", "2024-03-04"]]  # month first
 
-    response = alice_api.patch(f"/api/imports/{batch['uuid']}/", json={
-        "mapping": {"City": "extra", "when": "status_date"},
-        "status_mapping": {"phone scrn": "Recruiter call"},
-        "date_order": "dmy",
-    })
+    response = alice_api.patch(
+        f"/api/imports/{batch['uuid']}/",
+        json={
+            "mapping": {"City": "extra", "when": "status_date"},
+            "status_mapping": {"phone scrn": "Recruiter call"},
+            "date_order": "dmy",
+        },
+    )
 
     assert response.status_code == 200, response.get_json()
     values = response.get_json()["preview"]["rows"][0]["values"]
@@ -60,7 +70,10 @@ def test_patch_changes_mapping_status_words_and_date_order_and_recomputes_the_pr
     assert mapping["date_order"] == "dmy"
     assert mapping["status_mapping"]["phone scrn"] == "Recruiter call"
     assert [(c["header"], c["field"]) for c in mapping["columns"]] == [
-        ("Company", "company"), ("Role", "position_title"), ("Stage", "status"), ("When", "status_date"),
+        ("Company", "company"),
+        ("Role", "position_title"),
+        ("Stage", "status"),
+        ("When", "status_date"),
         ("City", "extra"),
     ]
     commit(alice_api, response.get_json())
@@ -70,13 +83,18 @@ def test_patch_changes_mapping_status_words_and_date_order_and_recomputes_the_pr
 def test_patch_can_map_a_column_to_a_stage_and_reassign_a_single_field(alice_api):
     data = b"Firma,Stelle,Beworben\nAcme,Engineer,2024-03-01\n"
     batch = upload_ok(alice_api, data)
-    response = alice_api.patch(f"/api/imports/{batch['uuid']}/", json={
-        "mapping": {"A": "company", "1": "position_title", "Beworben": "stage_date:Applied"},
-    })
+    response = alice_api.patch(
+        f"/api/imports/{batch['uuid']}/",
+        json={
+            "mapping": {"A": "company", "1": "position_title", "Beworben": "stage_date:Applied"},
+        },
+    )
     assert response.status_code == 200, response.get_json()
     values = response.get_json()["preview"]["rows"][0]["values"]
     assert (values["company"], values["position_title"], values["statuses"]) == (
-        "Acme", "Engineer", [["Applied", "2024-03-01"]]
+        "Acme",
+        "Engineer",
+        [["Applied", "2024-03-01"]],
     )
 
 
@@ -275,7 +293,8 @@ def test_list_shows_the_users_batches_newest_first_with_counts(alice_api):
     body = alice_api.get("/api/imports/").get_json()
     assert body["count"] == 2
     assert [(b["uuid"], b["filename"], b["state"]) for b in body["results"]] == [
-        (second["uuid"], "two.csv", "preview"), (first["uuid"], "one.csv", "committed"),
+        (second["uuid"], "two.csv", "preview"),
+        (first["uuid"], "one.csv", "committed"),
     ]
     assert body["results"][1]["counts"]["create"] == 3
     assert "preview" not in body["results"][0]
@@ -297,8 +316,10 @@ def test_a_failing_commit_writes_nothing(alice_api, monkeypatch):
 
 
 def test_a_large_file_commits_in_chunks_and_reimports_unchanged(alice_api):
-    rows = "".join(f"Company {i % 700},Position {i},Applied,2024-01-{i % 28 + 1:02d},https://jobs.example/{i}\n"
-                   for i in range(2500))
+    rows = "".join(
+        f"Company {i % 700},Position {i},Applied,2024-01-{i % 28 + 1:02d},https://jobs.example/{i}\n"
+        for i in range(2500)
+    )
     data = ("Company,Position,Status,Date,URL\n" + rows).encode()
     batch = import_file(alice_api, data)
     assert batch["counts"]["create"] == 2500

@@ -134,8 +134,14 @@ def test_a_50_mb_file_is_a_413_and_stores_nothing(alice_api):
     # The multipart body is built here: the test client would spool it to a temporary file it never
     # closes when the server refuses the body unread (as it should, from Content-Length alone).
     boundary = "----appltrackyboundary"
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.csv"\r\n'
-            f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="huge.csv"\r\n'
+            f"Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     response = alice_api.post("/api/imports/", data=body, content_type=f"multipart/form-data; boundary={boundary}")
     assert response.status_code == 413
     assert "at most 10 MB" in response.get_json()["detail"]

@@ -59,8 +59,9 @@ def png() -> bytes:
 
 
 def upload_image(api: ApiClient) -> str:
-    response = api.post("/api/private-image/", data={"file": (io.BytesIO(png()), "pasted.png")},
-                        content_type="multipart/form-data")
+    response = api.post(
+        "/api/private-image/", data={"file": (io.BytesIO(png()), "pasted.png")}, content_type="multipart/form-data"
+    )
     return ok(response)["image_url"].removeprefix("http://localhost")
 
 
@@ -92,18 +93,38 @@ def seed(api: ApiClient, user_id: uuid.UUID, who: str) -> Account:
     """Everything a user can own, made through the API, every text carrying `who`."""
     label = created(api.post("/api/labels/", json={"text": f"{who} label", "color": "#123456", "order": 3}))
     company = new_company(
-        api, f"{who} Corp", labels=[{"uuid": label["uuid"]}, chosen_label("Target")], notes=f"<p>{who} notes</p>",
+        api,
+        f"{who} Corp",
+        labels=[{"uuid": label["uuid"]}, chosen_label("Target")],
+        notes=f"<p>{who} notes</p>",
     )
-    rating = created(api.post("/api/company-ratings/", json=blank(
-        company=company["uuid"], value=4.5, sample_date="2024-02-02", source=link_body(f"{who} review", "https://r"),
-    )))
+    rating = created(
+        api.post(
+            "/api/company-ratings/",
+            json=blank(
+                company=company["uuid"],
+                value=4.5,
+                sample_date="2024-02-02",
+                source=link_body(f"{who} review", "https://r"),
+            ),
+        )
+    )
     application = new_application(
-        api, company["uuid"], f"{who} engineer", labels=[{"uuid": label["uuid"]}, chosen_label("Applied")],
+        api,
+        company["uuid"],
+        f"{who} engineer",
+        labels=[{"uuid": label["uuid"]}, chosen_label("Applied")],
         job_description_page=link_body(f"{who} posting", "https://jobs.example/1"),
-        job_source=link_body(f"{who} board", "https://board.example"), notes=f"<p>{who} application notes</p>",
+        job_source=link_body(f"{who} board", "https://board.example"),
+        notes=f"<p>{who} application notes</p>",
     )
-    status = new_status(api, application["uuid"], "Applied", date="2024-03-01",
-                        applicationstatuslink_set=[status_link_body(f"{who} mail", "https://mail.example/1")])
+    status = new_status(
+        api,
+        application["uuid"],
+        "Applied",
+        date="2024-03-01",
+        applicationstatuslink_set=[status_link_body(f"{who} mail", "https://mail.example/1")],
+    )
     image = upload_image(api)
     committed = import_file(api, sheet(who), f"{who}.csv")
     preview = upload_ok(api, sheet(f"{who} later"), f"{who}-later.csv")
@@ -224,9 +245,13 @@ def draft(app: Flask, make_user) -> ApiClient:
 def test_undoing_a_restored_import_never_attaches_another_users_company_or_labels(app, alice_data, bob_api, draft):
     """The snapshot an undo puts back comes from the restored file, so it may name anyone's company and
     labels: they must resolve among the restorer's rows only (the application then stays where it is)."""
-    data, batch = forged_update_file(draft, {
-        "user_company_id": alice_data.company["uuid"], "label_ids": [alice_data.label["uuid"]],
-    })
+    data, batch = forged_update_file(
+        draft,
+        {
+            "user_company_id": alice_data.company["uuid"],
+            "label_ids": [alice_data.label["uuid"]],
+        },
+    )
     secrets = secrets_of(alice_data)
     with untouched(app, alice_data):
         application = restore_and_undo(bob_api, data, batch)
@@ -241,17 +266,28 @@ def test_undoing_a_restored_import_never_attaches_another_users_company_or_label
     assert [row["uuid"] for row in alice_company["applications"]] == [alice_data.application["uuid"]]
 
 
-def test_undoing_a_restored_import_never_writes_keys_or_owners_taken_from_the_snapshot(app, alice_data, bob,
-                                                                                       bob_api, draft):
+def test_undoing_a_restored_import_never_writes_keys_or_owners_taken_from_the_snapshot(
+    app, alice_data, bob, bob_api, draft
+):
     """Statuses and locations the snapshot names by another user's uuid are recreated with new uuids (an
     old one would collide with hers: a 409 telling Bob it exists), and an address gets its fields only."""
     alice_location = alice_data.application["position_locations"][0]
-    data, batch = forged_update_file(draft, {
-        "statuses": [{"id": alice_data.status["uuid"], "text": "Forged", "date": "2024-01-01", "order": 0}],
-        "locations": [{"id": alice_location["uuid"], "address": {
-            "city": "Forged", "id": alice_location["location"]["uuid"], "user_id": str(alice_data.user_id),
-        }}],
-    })
+    data, batch = forged_update_file(
+        draft,
+        {
+            "statuses": [{"id": alice_data.status["uuid"], "text": "Forged", "date": "2024-01-01", "order": 0}],
+            "locations": [
+                {
+                    "id": alice_location["uuid"],
+                    "address": {
+                        "city": "Forged",
+                        "id": alice_location["location"]["uuid"],
+                        "user_id": str(alice_data.user_id),
+                    },
+                }
+            ],
+        },
+    )
     with untouched(app, alice_data):
         application = restore_and_undo(bob_api, data, batch)
 
@@ -266,14 +302,14 @@ def test_undoing_a_restored_import_never_writes_keys_or_owners_taken_from_the_sn
     assert address["city"] == "Forged"
 
 
-def test_a_stored_import_record_pointing_at_another_users_application_never_updates_it(app, alice_data, bob,
-                                                                                       bob_api):
+def test_a_stored_import_record_pointing_at_another_users_application_never_updates_it(app, alice_data, bob, bob_api):
     """Defence in depth: no input can make an import record name another user's application (the restore
     checks its references), but if one did, re-importing must create a row of Bob's, not update hers."""
     import_file(bob_api, sheet("Bob"))
     with app.app_context():
         db.session.execute(
-            update(ImportRecord).where(ImportRecord.user_id == bob.id)
+            update(ImportRecord)
+            .where(ImportRecord.user_id == bob.id)
             .values(application_id=uuid.UUID(alice_data.application["uuid"]))
         )
         db.session.commit()
@@ -320,16 +356,18 @@ CURSOR_FILTERS = ({}, {"labels__text": "Alice label"}, {"labels__isnull": False}
 
 
 def graphql(api: ApiClient, **variables: Any) -> tuple[dict[str, Any], bytes]:
-    response = api.post("/graphql/", json={"query": COMPANIES, "variables": variables},
-                        headers={"content-type": "application/json"})
+    response = api.post(
+        "/graphql/", json={"query": COMPANIES, "variables": variables}, headers={"content-type": "application/json"}
+    )
     body = response.get_json()
     assert response.status_code == 200 and "errors" not in body, body
     return body["data"]["companies"], response.data
 
 
 def rest_companies(api: ApiClient, **filters: Any) -> set[str]:
-    query = "&".join(f"{name}={str(value).lower() if isinstance(value, bool) else value}"
-                     for name, value in filters.items())
+    query = "&".join(
+        f"{name}={str(value).lower() if isinstance(value, bool) else value}" for name, value in filters.items()
+    )
     return {row["uuid"] for row in ok(api.get(f"/api/companies/?page_size=100&{query}"))["results"]}
 
 
@@ -352,8 +390,9 @@ def test_graphql_cursors_walk_only_the_callers_companies_whoever_made_them(app, 
     secrets = secrets_of(alice_data)
     bobs = rest_companies(bob_data.api)
     alice_pages = [graphql(alice_data.api, first=1, order_by=order_by)[0]]
-    alice_pages.append(graphql(alice_data.api, first=1, order_by=order_by,
-                               after=alice_pages[0]["pageInfo"]["endCursor"])[0])
+    alice_pages.append(
+        graphql(alice_data.api, first=1, order_by=order_by, after=alice_pages[0]["pageInfo"]["endCursor"])[0]
+    )
     with untouched(app, alice_data, also=bob_data):
         walked, after = [], ""
         while True:  # Bob's own walk, one company a page
@@ -398,8 +437,13 @@ def test_an_image_url_is_the_only_way_to_an_image_and_guesses_find_nothing(app, 
     """The image URL is the capability (the contract): nothing Bob can read names Alice's key, and a
     well-formed guess answers exactly like a malformed one."""
     alice_key = alice_data.image.strip("/").split("/")[-1]
-    for url in ("/api/exports/account.json", "/api/exports/applications.csv", "/api/companies/",
-                "/api/applications/", "/api/imports/"):
+    for url in (
+        "/api/exports/account.json",
+        "/api/exports/applications.csv",
+        "/api/companies/",
+        "/api/applications/",
+        "/api/imports/",
+    ):
         assert alice_key not in bob_data.api.get(url).get_data(as_text=True)
     guessed = "A" * 43
     for api in (bob_data.api, anon_api):
@@ -420,12 +464,15 @@ def test_import_list_holds_only_the_callers_batches(app, alice_data, bob_data):
     assert {row["uuid"] for row in ok(response)["results"]} == {bob_data.committed["uuid"], bob_data.preview["uuid"]}
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("GET", "", None),
-    ("PATCH", "", {"date_order": "dmy", "mapping": {"Company": "notes"}}),
-    ("POST", "commit/", None),
-    ("DELETE", "", None),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "", None),
+        ("PATCH", "", {"date_order": "dmy", "mapping": {"Company": "notes"}}),
+        ("POST", "commit/", None),
+        ("DELETE", "", None),
+    ],
+)
 @pytest.mark.parametrize("which", ["committed", "preview"])
 def test_another_users_import_is_the_same_404_as_a_missing_one(app, alice_data, bob_data, method, path, body, which):
     batch = getattr(alice_data, which)["uuid"]
@@ -435,14 +482,16 @@ def test_another_users_import_is_the_same_404_as_a_missing_one(app, alice_data, 
     assert (theirs.status_code, theirs.get_json()) == (missing.status_code, missing.get_json()) == (404, NOT_FOUND)
 
 
-def test_an_import_naming_another_users_company_and_label_makes_rows_of_the_importers_own(app, alice_data,
-                                                                                         bob_data):
+def test_an_import_naming_another_users_company_and_label_makes_rows_of_the_importers_own(app, alice_data, bob_data):
     data = b"Company,Position,Labels\nAlice Corp,Spy,Alice label\n"
     with untouched(app, alice_data):
         batch = import_file(bob_data.api, data)
         assert batch["counts"]["create"] == 1
-        spy = next(a for a in ok(bob_data.api.get("/api/applications/?page_size=100"))["results"]
-                   if a["position_title"] == "Spy")
+        spy = next(
+            a
+            for a in ok(bob_data.api.get("/api/applications/?page_size=100"))["results"]
+            if a["position_title"] == "Spy"
+        )
         assert spy["user"] == str(bob_data.user_id)
         assert spy["user_company"] != alice_data.company["uuid"]
         [label] = spy["labels"]
@@ -474,16 +523,27 @@ def feed_path(feed: dict[str, Any]) -> str:
 
 
 def export_urls(account: Account) -> list[str]:
-    return ["/api/exports/applications.csv", "/api/exports/applications.xlsx", "/api/exports/activity.csv",
-            "/api/exports/account.json", feed_path(account.feed)]
+    return [
+        "/api/exports/applications.csv",
+        "/api/exports/applications.xlsx",
+        "/api/exports/activity.csv",
+        "/api/exports/account.json",
+        feed_path(account.feed),
+    ]
 
 
 def test_every_export_and_feed_holds_only_the_callers_data(app, alice_data, bob_data):
     secrets = secrets_of(alice_data)
     with untouched(app, alice_data, also=bob_data):
         for url in export_urls(bob_data):
-            for query in ("", "?from=2000-01-01&to=2100-01-01", f"?layout={bob_data.committed['uuid']}",
-                          "?label=Target", f"?label={bob_data.label['uuid']}", "?status=Applied"):
+            for query in (
+                "",
+                "?from=2000-01-01&to=2100-01-01",
+                f"?layout={bob_data.committed['uuid']}",
+                "?label=Target",
+                f"?label={bob_data.label['uuid']}",
+                "?status=Applied",
+            ):
                 response = download(bob_data.api, url + query)
                 assert response.status_code == 200, (url, query, response.data[:300])
                 body = xlsx_text(response.data) if url.endswith(".xlsx") else response.data
@@ -493,8 +553,9 @@ def test_every_export_and_feed_holds_only_the_callers_data(app, alice_data, bob_
 
 
 @pytest.mark.parametrize("url", ["/api/exports/applications.csv", "/api/exports/applications.xlsx", "feed"])
-def test_export_filters_naming_another_users_label_or_import_are_refused_like_missing_ones(app, alice_data,
-                                                                                          bob_data, url):
+def test_export_filters_naming_another_users_label_or_import_are_refused_like_missing_ones(
+    app, alice_data, bob_data, url
+):
     url = feed_path(bob_data.feed) if url == "feed" else url
     cases = [
         ("label", alice_data.label["uuid"], MISSING),
@@ -515,14 +576,18 @@ def test_feeds_list_create_and_delete_only_the_callers_own(app, alice_data, bob_
         listed = bob_data.api.get("/api/feeds/?page_size=100")
         assert_no_leak(listed.data, secrets)
         assert [row["uuid"] for row in ok(listed)["results"]] == [bob_data.feed["uuid"]]
-        new = created(bob_data.api.post("/api/feeds/", json={"name": "Second", "user": str(alice_data.user_id),
-                                                             "uuid": alice_data.feed["uuid"]}))
+        new = created(
+            bob_data.api.post(
+                "/api/feeds/", json={"name": "Second", "user": str(alice_data.user_id), "uuid": alice_data.feed["uuid"]}
+            )
+        )
         assert new["user"] == str(bob_data.user_id) and new["uuid"] != alice_data.feed["uuid"]
         for method in ("GET", "PATCH", "DELETE"):
             theirs = bob_data.api.open(method, f"/api/feeds/{alice_data.feed['uuid']}/", json={"name": "x"})
             missing = bob_data.api.open(method, f"/api/feeds/{MISSING}/", json={"name": "x"})
-            assert (theirs.status_code, theirs.get_json()) == (missing.status_code, missing.get_json()) == (404,
-                                                                                                          NOT_FOUND)
+            assert (
+                (theirs.status_code, theirs.get_json()) == (missing.status_code, missing.get_json()) == (404, NOT_FOUND)
+            )
         assert bob_data.api.delete(f"/api/feeds/{new['uuid']}/").status_code == 204
         assert download(client, feed_path(new)).status_code == 404  # revoked: like an unknown token
         assert download(client, "/api/feeds/" + "x" * 43 + "/applications.csv").status_code == 404
@@ -569,8 +634,9 @@ def drafted(app: Flask, draft: ApiClient) -> dict[str, Any]:
     return data
 
 
-def test_a_restore_file_pointing_at_another_users_rows_is_refused_like_missing_rows(app, alice_data, bob,
-                                                                                    bob_api, drafted):
+def test_a_restore_file_pointing_at_another_users_rows_is_refused_like_missing_rows(
+    app, alice_data, bob, bob_api, drafted
+):
     for table, column, theirs in reference_attacks(alice_data):
         with untouched(app, alice_data, also=bob.id):
             answers = []
@@ -580,13 +646,15 @@ def test_a_restore_file_pointing_at_another_users_rows_is_refused_like_missing_r
                 answers.append(bob_api.post(RESTORE, json=data))
         refused, missing = answers
         assert refused.status_code == missing.status_code == 400, (table, column, refused.get_json())
-        assert refused.get_json() == missing.get_json() == {"tables": {table: {"0": {
-            column: ["Refers to a row that is neither in the file nor yours."]}}}}
+        assert (
+            refused.get_json()
+            == missing.get_json()
+            == {"tables": {table: {"0": {column: ["Refers to a row that is neither in the file nor yours."]}}}}
+        )
     assert ok(bob_api.get("/api/companies/"))["count"] == 0
 
 
-def test_a_restore_file_naming_another_owner_is_restored_as_the_callers_own(app, alice_data, bob, bob_api,
-                                                                            drafted):
+def test_a_restore_file_naming_another_owner_is_restored_as_the_callers_own(app, alice_data, bob, bob_api, drafted):
     for rows in drafted["tables"].values():
         for row in rows:
             if "user_id" in row:
@@ -597,13 +665,21 @@ def test_a_restore_file_naming_another_owner_is_restored_as_the_callers_own(app,
     assert owners == {str(bob.id)}
 
 
-def test_a_restore_file_holding_another_users_image_key_is_refused_and_writes_nothing(app, alice_data, bob,
-                                                                                     bob_api, drafted):
+def test_a_restore_file_holding_another_users_image_key_is_refused_and_writes_nothing(
+    app, alice_data, bob, bob_api, drafted
+):
     key = alice_data.image.strip("/").split("/")[-1]
-    drafted["tables"]["stored_image"] = [{"id": str(uuid.uuid4()), "user_id": str(bob.id), "key": key,
-                                          "content_type": "text/html", "size": 1,
-                                          "created_at": "2024-01-01T00:00:00+00:00",
-                                          "modified_at": "2024-01-01T00:00:00+00:00"}]
+    drafted["tables"]["stored_image"] = [
+        {
+            "id": str(uuid.uuid4()),
+            "user_id": str(bob.id),
+            "key": key,
+            "content_type": "text/html",
+            "size": 1,
+            "created_at": "2024-01-01T00:00:00+00:00",
+            "modified_at": "2024-01-01T00:00:00+00:00",
+        }
+    ]
     with untouched(app, alice_data, also=bob.id):
         response = bob_api.post(RESTORE, json=drafted)
     assert response.status_code == 409
@@ -632,16 +708,26 @@ def test_another_users_account_is_the_same_404_as_a_missing_one(app, alice_data,
         assert_no_leak(listed.data, secrets_of(alice_data))
 
 
-def test_renaming_changing_the_password_and_deleting_touch_only_the_callers_account(app, alice, alice_data,
-                                                                                  bob_data, client):
+def test_renaming_changing_the_password_and_deleting_touch_only_the_callers_account(
+    app, alice, alice_data, bob_data, client
+):
     body = {"uuid": str(alice_data.user_id), "email": alice.email, "first_name": "Renamed", "user": str(alice.id)}
     with untouched(app, alice_data):
         renamed = ok(bob_data.api.patch(f"/api/users/{bob_data.user_id}/", json=body))
         assert (renamed["uuid"], renamed["email"], renamed["first_name"]) == (
-            str(bob_data.user_id), "bob@example.com", "Renamed")
-        response = bob_data.api.post("/api/users/me/password/", json={
-            "current_password": "correct horse battery staple", "new_password": "another long passphrase 42",
-            "email": alice.email, "uuid": str(alice.id)})
+            str(bob_data.user_id),
+            "bob@example.com",
+            "Renamed",
+        )
+        response = bob_data.api.post(
+            "/api/users/me/password/",
+            json={
+                "current_password": "correct horse battery staple",
+                "new_password": "another long passphrase 42",
+                "email": alice.email,
+                "uuid": str(alice.id),
+            },
+        )
         assert response.status_code == 204, response.get_json()
         assert bob_data.api.delete(f"/api/users/{bob_data.user_id}/").status_code == 204
     login(client, alice.email)  # her password is unchanged

@@ -50,7 +50,7 @@ def test_upgrade_to_head_then_downgrade_to_base(empty_database_url):
         upgrade()
         assert {table.name for table in Base.metadata.sorted_tables} <= table_names()
         with db.engine.connect() as connection:
-            texts = connection.execute(sa.text('SELECT text FROM label WHERE user_id IS NULL')).scalars().all()
+            texts = connection.execute(sa.text("SELECT text FROM label WHERE user_id IS NULL")).scalars().all()
         assert sorted(texts) == sorted(GLOBAL_LABELS)
 
         downgrade(revision="base")

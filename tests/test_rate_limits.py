@@ -26,8 +26,13 @@ REDIS_URL = "redis://127.0.0.1:6379"
 
 @pytest.fixture
 def app_config(database_url: str):
-    return make_config(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
-                       RATELIMIT_AUTH="20/minute", RATELIMIT_DEFAULT="5/minute")
+    return make_config(
+        database_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_AUTH="20/minute",
+        RATELIMIT_DEFAULT="5/minute",
+    )
 
 
 def client_address() -> str:
@@ -36,8 +41,11 @@ def client_address() -> str:
 
 
 def login(client, address: str, password: str = PASSWORD):
-    return client.post(LOGIN, json={"username": "alice@example.com", "password": password},
-                       headers={"Authorization": "", "X-Forwarded-For": address})
+    return client.post(
+        LOGIN,
+        json={"username": "alice@example.com", "password": password},
+        headers={"Authorization": "", "X-Forwarded-For": address},
+    )
 
 
 def assert_throttled(response) -> None:
@@ -67,9 +75,11 @@ def test_refresh_logout_and_social_login_have_their_own_limit_per_address(client
     address = client_address()
     refresh_token = login(client, address).get_json()["refresh"]
     headers = {"X-Forwarded-For": address, "Authorization": ""}
-    for url, body in (("/api/api-token-refresh/", {"refresh": refresh_token}),
-                      ("/api/logout/", {"refresh": "not-a-token"}),
-                      ("/api/login/social/", {"provider": "unknown"})):
+    for url, body in (
+        ("/api/api-token-refresh/", {"refresh": refresh_token}),
+        ("/api/logout/", {"refresh": "not-a-token"}),
+        ("/api/login/social/", {"provider": "unknown"}),
+    ):
         answers = {client.post(url, json=body, headers=headers).status_code for _ in range(20)}
         assert 429 not in answers, url
         assert_throttled(client.post(url, json=body, headers=headers))
@@ -77,8 +87,12 @@ def test_refresh_logout_and_social_login_have_their_own_limit_per_address(client
 
 def test_cors_preflights_are_not_counted(client, alice):
     address = client_address()
-    preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "authorization,content-type", "X-Forwarded-For": address}
+    preflight = {
+        "Origin": "http://localhost:3000",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+        "X-Forwarded-For": address,
+    }
     for _ in range(30):
         assert client.options(LOGIN, headers=preflight).status_code == 200
 
@@ -179,7 +193,11 @@ def run_worker(database_url: str, address: str, count: int, **overrides: object)
     root = Path(__file__).resolve().parent.parent
     result = subprocess.run(
         [sys.executable, "-c", WORKER, database_url, address, str(count), json.dumps(overrides), PASSWORD],
-        cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=60,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     assert result.returncode == 0, result.stderr
@@ -201,8 +219,9 @@ def test_a_worker_with_redis_storage_keeps_its_counters_under_its_key_prefix(dat
 
 def test_a_failing_storage_falls_back_to_memory_instead_of_failing_requests(database_url, alice):
     # Nothing listens on port 1: every request would otherwise be a 500.
-    answers = run_worker(database_url, client_address(), 4, RATELIMIT_AUTH="3/minute",
-                         RATELIMIT_STORAGE_URI="redis://127.0.0.1:1")
+    answers = run_worker(
+        database_url, client_address(), 4, RATELIMIT_AUTH="3/minute", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1"
+    )
 
     assert answers == [200, 200, 200, 429]
 

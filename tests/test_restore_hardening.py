@@ -20,10 +20,7 @@ from tests.import_support import import_file, upload_ok
 from tests.rest_support import row_counts
 
 RESTORE = "/api/imports/account/"
-SHEET = (
-    "Company,Position,Status,Date,Notes,Labels\n"
-    "Initech,Analyst,Interview,2024-03-05,first note,Sheet label\n"
-)
+SHEET = "Company,Position,Status,Date,Notes,Labels\nInitech,Analyst,Interview,2024-03-05,first note,Sheet label\n"
 
 
 def account_state(api: ApiClient) -> dict[str, Any]:
@@ -93,8 +90,7 @@ BATCH_FORGERIES = {
 
 
 @pytest.mark.parametrize("forgery", RECORD_FORGERIES.values(), ids=RECORD_FORGERIES.keys())
-def test_a_forged_import_record_is_a_400_naming_it_and_nothing_is_written(app, alice_api, carol_api, updated,
-                                                                         forgery):
+def test_a_forged_import_record_is_a_400_naming_it_and_nothing_is_written(app, alice_api, carol_api, updated, forgery):
     path, value, message = forgery
     data = account_state(alice_api)
     rows = data["tables"]["import_record"]
@@ -109,8 +105,7 @@ def test_a_forged_import_record_is_a_400_naming_it_and_nothing_is_written(app, a
 
 
 @pytest.mark.parametrize("forgery", BATCH_FORGERIES.values(), ids=BATCH_FORGERIES.keys())
-def test_a_forged_import_batch_is_a_400_naming_it_and_nothing_is_written(app, alice_api, carol_api, updated,
-                                                                        forgery):
+def test_a_forged_import_batch_is_a_400_naming_it_and_nothing_is_written(app, alice_api, carol_api, updated, forgery):
     path, value, message = forgery
     data = account_state(alice_api)
     rows = data["tables"]["import_batch"]

@@ -61,8 +61,14 @@ def test_patch_changes_the_callers_own_names(app, alice_api, alice):
 
 def test_patch_ignores_read_only_and_unknown_fields(app, alice_api, alice):
     body = {
-        "uuid": str(uuid.uuid4()), "email": "mallory@example.com", "avatar_url": "https://evil.example/a.png",
-        "is_admin": True, "is_active": False, "password_hash": "x", "created_at": "", "last_name": "S.",
+        "uuid": str(uuid.uuid4()),
+        "email": "mallory@example.com",
+        "avatar_url": "https://evil.example/a.png",
+        "is_admin": True,
+        "is_active": False,
+        "password_hash": "x",
+        "created_at": "",
+        "last_name": "S.",
     }
 
     response = alice_api.patch(detail(alice).rstrip("/"), json=body)
@@ -168,8 +174,9 @@ def give_data(app: Flask, user: User) -> None:
         company.labels.append(own)
         company.applications[0].labels.append(own)
         db.session.add(StoredImage(user_id=user.id, key=uuid.uuid4().hex, content_type="image/png", size=10))
-        db.session.add(RevokedToken(user_id=user.id, jti=uuid.uuid4().hex,
-                                    expires_at=datetime.now(UTC) + timedelta(days=1)))
+        db.session.add(
+            RevokedToken(user_id=user.id, jti=uuid.uuid4().hex, expires_at=datetime.now(UTC) + timedelta(days=1))
+        )
         db.session.commit()
 
 
@@ -182,8 +189,20 @@ def test_deleting_the_account_removes_every_row_the_user_owned_and_nothing_else(
         links_before = db.session.scalar(select(func.count()).select_from(company_labels))
         global_labels = db.session.scalar(select(func.count()).select_from(Label).where(Label.user_id.is_(None)))
     # Every owned kind of row exists before, so the check below proves something for each table.
-    assert all(before[name] > 0 for name in ("company", "application", "application_status", "address", "link",
-                                             "label", "stored_image", "revoked_token", "position_location"))
+    assert all(
+        before[name] > 0
+        for name in (
+            "company",
+            "application",
+            "application_status",
+            "address",
+            "link",
+            "label",
+            "stored_image",
+            "revoked_token",
+            "position_location",
+        )
+    )
 
     response = alice_api.delete(detail(alice), json={"uuid": str(alice.id)})
 
@@ -193,9 +212,9 @@ def test_deleting_the_account_removes_every_row_the_user_owned_and_nothing_else(
         assert set(owned_rows(alice.id).values()) == {0}
         assert owned_rows(bob.id) == bob_before
         assert db.session.scalar(select(func.count()).select_from(company_labels)) == links_before / 2
-        assert db.session.scalar(
-            select(func.count()).select_from(Label).where(Label.user_id.is_(None))
-        ) == global_labels
+        assert (
+            db.session.scalar(select(func.count()).select_from(Label).where(Label.user_id.is_(None))) == global_labels
+        )
 
 
 def test_a_deleted_account_can_no_longer_log_in_or_use_its_token(client, alice_api, alice):

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 MIN_LENGTH = 8
 COMMON_PASSWORDS = frozenset(
-    {"password", "password1", "12345678", "123456789", "1234567890", "qwertyui", "qwerty123",
-     "iloveyou", "11111111", "00000000", "abcdefgh", "letmein1", "welcome1", "admin123"}
+    {
+        "password",
+        "password1",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyui",
+        "qwerty123",
+        "iloveyou",
+        "11111111",
+        "00000000",
+        "abcdefgh",
+        "letmein1",
+        "welcome1",
+        "admin123",
+    }
 )
 
 

@@ -30,8 +30,7 @@ def _check_email(email: str) -> str:
     return email
 
 
-def create_user(email: str, password: str, first_name: str = "", last_name: str = "",
-                admin: bool = False) -> User:
+def create_user(email: str, password: str, first_name: str = "", last_name: str = "", admin: bool = False) -> User:
     """Validate and add a local account (not committed); ClickException on bad input."""
     email = _check_email(email)
     if _find(email) is not None:
@@ -48,8 +47,13 @@ users_group = AppGroup("users", help="Manage user accounts.")
 
 @users_group.command("create")
 @click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="The password (prompted for when left out).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The password (prompted for when left out).",
+)
 @click.option("--first-name", default="", help="First name.")
 @click.option("--last-name", default="", help="Last name.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
@@ -70,8 +74,13 @@ def list_command() -> None:
 
 @users_group.command("set-password")
 @click.argument("email")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="The new password (prompted for when left out).")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="The new password (prompted for when left out).",
+)
 def set_password_command(email: str, password: str) -> None:
     """Set the password of the user with EMAIL."""
     user = _find(email)

@@ -24,9 +24,7 @@ def _after(keys: tuple[InstrumentedAttribute, ...], values: tuple[Any, ...]) -> 
     return or_(*clauses)
 
 
-def keyset_chunks(
-    query: Select, keys: tuple[InstrumentedAttribute, ...], chunk_size: int
-) -> Iterator[list[Any]]:
+def keyset_chunks(query: Select, keys: tuple[InstrumentedAttribute, ...], chunk_size: int) -> Iterator[list[Any]]:
     """The ORM objects of `query`, ordered by `keys` (which must end with a unique column), in lists."""
     ordered = query.order_by(*keys).limit(chunk_size)
     last: tuple[Any, ...] | None = None

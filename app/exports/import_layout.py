@@ -22,8 +22,15 @@ from app.models import Application, Company, ImportBatch
 
 # Which fixed column a mapped field stands for (the fixed column is then not repeated at the end).
 COVERS = {
-    "company": "Company", "position_title": "Position", "status": "Status", "status_date": "Status date",
-    "job_url": "Job URL", "job_source": "Job source", "location": "Locations", "labels": "Labels", "notes": "Notes",
+    "company": "Company",
+    "position_title": "Position",
+    "status": "Status",
+    "status_date": "Status date",
+    "job_url": "Job URL",
+    "job_source": "Job source",
+    "location": "Locations",
+    "labels": "Labels",
+    "notes": "Notes",
 }
 
 

@@ -100,8 +100,11 @@ def applications_xlsx() -> ResponseReturnValue:
     write_xlsx(target, "Applications", layout.header, chunks)
     target.seek(0)
     response = send_file(
-        target, mimetype=XLSX_MIME_TYPE, as_attachment=True,
-        download_name=f"applications-{utctoday().isoformat()}.xlsx", max_age=0,
+        target,
+        mimetype=XLSX_MIME_TYPE,
+        as_attachment=True,
+        download_name=f"applications-{utctoday().isoformat()}.xlsx",
+        max_age=0,
     )
     return _private(response)
 

@@ -142,4 +142,3 @@ class CompanyConnection:
     count: int = strawberry.field(description="The edges on this page.")
     page_info: PageInfo = strawberry.field(name="pageInfo")
     edges: list[CompanyEdge]
-

@@ -43,13 +43,16 @@ def _options(mapping: str | None, sheet: str | None, date_order: str | None) -> 
 
 def _summary(batch: ImportBatch) -> str:
     counts = batch.counts
-    lines = [f"{batch.filename}: {counts.get('rows', 0)} rows — {counts.get('create', 0)} to create, "
-             f"{counts.get('update', 0)} to update, {counts.get('unchanged', 0)} unchanged, "
-             f"{counts.get('skip', 0)} skipped, {counts.get('problems', 0)} problems."]
+    lines = [
+        f"{batch.filename}: {counts.get('rows', 0)} rows — {counts.get('create', 0)} to create, "
+        f"{counts.get('update', 0)} to update, {counts.get('unchanged', 0)} unchanged, "
+        f"{counts.get('skip', 0)} skipped, {counts.get('problems', 0)} problems."
+    ]
     for column in batch.options.get("columns", []):
         stage = f" ({column['stage']})" if column.get("stage") else ""
-        lines.append(f"  {column['letter']:>3} {column['header']!r} -> {column['field']}{stage}"
-                     f" [{column['confidence']:.0%}]")
+        lines.append(
+            f"  {column['letter']:>3} {column['header']!r} -> {column['field']}{stage} [{column['confidence']:.0%}]"
+        )
     for problem in batch.preview.get("problems", [])[:20]:
         where = f", {problem['column']}" if problem.get("column") else ""
         lines.append(f"  row {problem['row']}{where}: {problem['message']}")
@@ -60,13 +63,17 @@ def _summary(batch: ImportBatch) -> str:
 @click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
 @click.option("--user", "email", required=True, help="E-mail of the user the applications are imported for.")
 @click.option("--dry-run", is_flag=True, help="Show what would be imported; write nothing.")
-@click.option("--mapping", help='JSON (or a JSON file): {"Header": "field", ...}, or a whole options object '
-              'with mapping, status_mapping, date_order, sheet, header_row.')
+@click.option(
+    "--mapping",
+    help='JSON (or a JSON file): {"Header": "field", ...}, or a whole options object '
+    "with mapping, status_mapping, date_order, sheet, header_row.",
+)
 @click.option("--sheet", help="The XLSX sheet to read (default: the first).")
 @click.option("--date-order", type=click.Choice(["dmy", "mdy"]), help="How to read dates like 03/04/2024.")
 @with_appcontext
-def import_spreadsheet_command(path: str, email: str, dry_run: bool, mapping: str | None, sheet: str | None,
-                               date_order: str | None) -> None:
+def import_spreadsheet_command(
+    path: str, email: str, dry_run: bool, mapping: str | None, sheet: str | None, date_order: str | None
+) -> None:
     """Import a CSV or XLSX spreadsheet of applications for a user."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
     if user is None:
@@ -89,5 +96,7 @@ def import_spreadsheet_command(path: str, email: str, dry_run: bool, mapping: st
         db.session.rollback()
         raise click.ClickException(str(exc.detail)) from exc
     counts = batch.counts
-    click.echo(f"Imported as {batch.id}: {counts['create']} created, {counts['update']} updated, "
-               f"{counts['unchanged']} unchanged, {counts['skip']} skipped.")
+    click.echo(
+        f"Imported as {batch.id}: {counts['create']} created, {counts['update']} updated, "
+        f"{counts['unchanged']} unchanged, {counts['skip']} skipped."
+    )

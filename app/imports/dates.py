@@ -83,7 +83,7 @@ def _safe_date(year: int, month: int, day: int) -> date | None:
 
 
 def date_order_evidence(value: Any) -> str | None:
-    """"dmy" or "mdy" if this text can only be read one way, else None."""
+    """ "dmy" or "mdy" if this text can only be read one way, else None."""
     if not isinstance(value, str):
         return None
     match = NUMERIC.match(value.strip())

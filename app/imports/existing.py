@@ -52,8 +52,10 @@ class ExistingIndex:
             self.companies.setdefault(company_key(name), company_id)
         self.labels: dict[str, uuid.UUID] = {}
         # The user's own label wins over a global one of the same text (as in permissions.resolve_label).
-        labels = select(Label.id, Label.text).where(owner_clause(Label, user)).order_by(
-            Label.user_id.is_(None), Label.order, Label.created_at
+        labels = (
+            select(Label.id, Label.text)
+            .where(owner_clause(Label, user))
+            .order_by(Label.user_id.is_(None), Label.order, Label.created_at)
         )
         for label_id, text in db.session.execute(labels):
             self.labels.setdefault(text.casefold(), label_id)

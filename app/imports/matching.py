@@ -36,8 +36,9 @@ def normalize_url(url: str) -> str:
     except ValueError:
         return text_key(url)
     host = (parts.hostname or "").casefold().removeprefix("www.")
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                             if not TRACKING_PARAMS.match(k)))
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
+    )
     path = parts.path.rstrip("/")
     return urlunsplit(("", host, path, query, ""))
 

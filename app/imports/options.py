@@ -92,8 +92,11 @@ class StoredOptionsSchema(PlainSchema):
 def flat_messages(messages: Any, prefix: str = "") -> list[str]:
     """Marshmallow's nested messages as `path: message` lines, for one-line error details."""
     if isinstance(messages, dict):
-        return [line for key, value in messages.items()
-                for line in flat_messages(value, f"{prefix}{key}." if key != "_schema" else prefix)]
+        return [
+            line
+            for key, value in messages.items()
+            for line in flat_messages(value, f"{prefix}{key}." if key != "_schema" else prefix)
+        ]
     if isinstance(messages, list):
         return [line for value in messages for line in flat_messages(value, prefix)]
     return [f"{prefix.rstrip('.')}: {messages}" if prefix else str(messages)]
@@ -111,7 +114,8 @@ def stored_options(options: Any) -> dict[str, Any]:
     errors = stored_options_errors(options)
     if errors:
         raise ImportFileError(
-            409, f"This import's stored options are malformed ({'; '.join(errors[:5])}): discard it and upload "
+            409,
+            f"This import's stored options are malformed ({'; '.join(errors[:5])}): discard it and upload "
             "the file again.",
         )
     return options

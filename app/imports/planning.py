@@ -157,8 +157,14 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
     """What one row writes (see the module docstring); problems are reported, never fatal."""
     plan = RowPlan(number, [to_json(cell) for cell in cells], None)
     order = options["date_order"]
-    found: dict[str, Any] = {"company": "", "position_title": "", "job_url": "", "job_source": "",
-                             "company_url": "", "job_description": ""}
+    found: dict[str, Any] = {
+        "company": "",
+        "position_title": "",
+        "job_url": "",
+        "job_source": "",
+        "company_url": "",
+        "job_description": "",
+    }
     extra: dict[str, Any] = {}
     notes: list[tuple[str, str]] = []
     labelled: list[tuple[str, str]] = []
@@ -209,8 +215,9 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
         plan.problems.append(_problem(plan, None, f"No position: imported as {DEFAULT_POSITION!r}."))
         found["position_title"] = DEFAULT_POSITION
     found["company"] = _clip(found["company"], LIMITS["company"], "The company name", plan, "company")
-    found["position_title"] = _clip(found["position_title"], LIMITS["position_title"], "The position", plan,
-                                    "position_title")
+    found["position_title"] = _clip(
+        found["position_title"], LIMITS["position_title"], "The position", plan, "position_title"
+    )
     found["job_source"] = _clip(found["job_source"], LIMITS["link_text"], "The job source", plan, "job_source")
     if status_date_cell is not None and not plan.status_word:
         # A date of no status: nothing to attach it to, so it is kept as it was.
@@ -233,8 +240,9 @@ def _notes(notes: list[tuple[str, str]], labelled: list[tuple[str, str]]) -> str
     return "".join(parts)
 
 
-def _statuses(plan: RowPlan, dated: list[tuple[str, date]], status_date: date | None,
-              status_mapping: dict[str, str]) -> list[list[Any]]:
+def _statuses(
+    plan: RowPlan, dated: list[tuple[str, date]], status_date: date | None, status_mapping: dict[str, str]
+) -> list[list[Any]]:
     """The status history, oldest first: one per dated stage column, and the current status cell.
 
     The current status takes the status date, else the date of the same stage, else the latest

@@ -21,9 +21,9 @@ from app.models import User
 SAMPLES = 3
 
 
-def build_preview(source: Source, options: dict[str, Any], user: User, limits: dict[str, int]) -> tuple[
-    dict[str, Any], dict[str, int], dict[str, Any]
-]:
+def build_preview(
+    source: Source, options: dict[str, Any], user: User, limits: dict[str, int]
+) -> tuple[dict[str, Any], dict[str, int], dict[str, Any]]:
     """(preview, counts, options with the full status-word mapping) for `source` read with `options`."""
     index = ExistingIndex(user)
     counts = {"rows": 0, "create": 0, "update": 0, "unchanged": 0, "skip": 0, "problems": 0, "new_companies": 0}
@@ -54,12 +54,25 @@ def build_preview(source: Source, options: dict[str, Any], user: User, limits: d
     for word, count in words.most_common():
         stage, confidence = stage_for(word)
         text = status_text(word, user_mapping)
-        statuses.append({"word": word, "count": count, "status": text, "stage": stage, "confidence": confidence,
-                         "known": stage is not None or word in user_mapping})
+        statuses.append(
+            {
+                "word": word,
+                "count": count,
+                "status": text,
+                "stage": stage,
+                "confidence": confidence,
+                "known": stage is not None or word in user_mapping,
+            }
+        )
     options = {**options, "status_mapping": {**{s["word"]: s["status"] for s in statuses}, **user_mapping}}
     preview = {
-        "file": {"format": source.file_format, "encoding": source.encoding, "delimiter": source.delimiter,
-                 "sheets": source.sheets, "sheet": source.sheet},
+        "file": {
+            "format": source.file_format,
+            "encoding": source.encoding,
+            "delimiter": source.delimiter,
+            "sheets": source.sheets,
+            "sheet": source.sheet,
+        },
         "header_row": options["header_row"],
         "date_order": options["date_order"],
         "columns": [{**column.to_json(), "samples": samples[column.index]} for column in columns],

@@ -192,8 +192,11 @@ def sniff_delimiter(sample: str) -> str:
     best, best_score = ",", (0.0, 0)
     for delimiter in DELIMITERS:
         try:
-            widths = [len(row) for row, _ in zip(csv.reader(lines, delimiter=delimiter), range(50), strict=False)
-                      if any(cell.strip() for cell in row)]
+            widths = [
+                len(row)
+                for row, _ in zip(csv.reader(lines, delimiter=delimiter), range(50), strict=False)
+                if any(cell.strip() for cell in row)
+            ]
         except csv.Error:
             continue
         if not widths:

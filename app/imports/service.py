@@ -46,9 +46,18 @@ def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any]
         raise ImportFileError(413, too_large_message())
     changes = ImportOptionsSchema().load(changes) if changes else {}
     source = _source(data, changes.get("sheet"))
-    batch = ImportBatch(user_id=user.id, state="preview", filename=_storable_name(filename),
-                        file_format=source.file_format, file_size=len(data), content=data, options={}, preview={},
-                        counts={}, created_labels=[])
+    batch = ImportBatch(
+        user_id=user.id,
+        state="preview",
+        filename=_storable_name(filename),
+        file_format=source.file_format,
+        file_size=len(data),
+        content=data,
+        options={},
+        preview={},
+        counts={},
+        created_labels=[],
+    )
     _recompute(batch, user, source, {"sheet": source.sheet}, changes)
     db.session.add(batch)
     return batch
@@ -81,8 +90,9 @@ def change_options(batch: ImportBatch, user: User, body: Any) -> None:
     _recompute(batch, user, _source(batch.content, options.get("sheet")), options, changes)
 
 
-def _recompute(batch: ImportBatch, user: User, source: Source, options: dict[str, Any],
-               changes: dict[str, Any]) -> None:
+def _recompute(
+    batch: ImportBatch, user: User, source: Source, options: dict[str, Any], changes: dict[str, Any]
+) -> None:
     options = dict(options)
     if "header_row" in changes:
         options["header_row"] = changes["header_row"]

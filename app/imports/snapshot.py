@@ -41,8 +41,10 @@ def snapshot(application: Application) -> dict[str, Any]:
             for s in application.statuses
         ],
         "locations": [
-            {"id": str(p.id), "address": None if p.location is None else
-             {name: getattr(p.location, name) for name in ADDRESS_FIELDS}}
+            {
+                "id": str(p.id),
+                "address": None if p.location is None else {name: getattr(p.location, name) for name in ADDRESS_FIELDS},
+            }
             for p in application.position_locations
         ],
     }
@@ -114,13 +116,22 @@ def _set_link(application: Application, name: str, text: str | None, url: str | 
         current.text, current.url = text or current.text, url if url is not None else current.url
 
 
-def apply_update(application: Application, old: dict[str, Any], new: dict[str, Any], company_id: uuid.UUID | None,
-                 labels: list[Label], today: date) -> None:
+def apply_update(
+    application: Application,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    company_id: uuid.UUID | None,
+    labels: list[Label],
+    today: date,
+) -> None:
     """Write onto `application` what changed from `old` to `new` (the earlier and the current row)."""
     if company_id is not None:
         application.user_company_id = company_id
-    for key, attribute in (("position_title", "position_title"), ("notes", "notes"),
-                           ("job_description", "job_description_notes")):
+    for key, attribute in (
+        ("position_title", "position_title"),
+        ("notes", "notes"),
+        ("job_description", "job_description_notes"),
+    ):
         if old.get(key) != new[key]:
             setattr(application, attribute, new[key])
     if old.get("extra") != new["extra"]:
@@ -155,8 +166,11 @@ def _update_locations(application: Application, old: list[str], new: list[str]) 
     present = {p.location.full_address for p in kept if p.location is not None}
     for text in new:
         if text not in present:
-            kept.append(PositionLocation(user_id=application.user_id,
-                                         location=Address(user_id=application.user_id, full_address=text)))
+            kept.append(
+                PositionLocation(
+                    user_id=application.user_id, location=Address(user_id=application.user_id, full_address=text)
+                )
+            )
     application.position_locations = kept
 
 
@@ -174,8 +188,11 @@ def _update_statuses(application: Application, old: list[list[Any]], new: list[l
     for order, (text, when) in enumerate(new_pairs):
         if (text, when) in old_pairs:
             continue
-        statuses.append(ApplicationStatus(user_id=application.user_id, text=text, order=order,
-                                          date=date.fromisoformat(when) if when else today))
+        statuses.append(
+            ApplicationStatus(
+                user_id=application.user_id, text=text, order=order, date=date.fromisoformat(when) if when else today
+            )
+        )
     application.statuses = statuses
 
 
@@ -218,9 +235,10 @@ def restore(application: Application, state: dict[str, Any], user: User) -> None
         location = current_locations.get(item["id"])
         if location is None:
             address = item["address"]
-            location = PositionLocation(user_id=application.user_id, location=Address(
-                user_id=application.user_id, **address
-            ) if address else None)
+            location = PositionLocation(
+                user_id=application.user_id,
+                location=Address(user_id=application.user_id, **address) if address else None,
+            )
         locations.append(location)
     application.position_locations = locations
     application.modified_at = state["modified_at"]

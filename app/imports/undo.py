@@ -69,13 +69,23 @@ def undo_batch(batch: ImportBatch, user: User) -> None:
             409, f"A later import ({later.filename or later.id}) updated rows of this one: undo that one first."
         )
     records = db.session.execute(
-        select(ImportRecord.action, ImportRecord.application_id, ImportRecord.company_id,
-               ImportRecord.created_company, ImportRecord.previous, ImportRecord.row_number)
-        .where(ImportRecord.batch_id == batch.id).order_by(ImportRecord.row_number.desc())
+        select(
+            ImportRecord.action,
+            ImportRecord.application_id,
+            ImportRecord.company_id,
+            ImportRecord.created_company,
+            ImportRecord.previous,
+            ImportRecord.row_number,
+        )
+        .where(ImportRecord.batch_id == batch.id)
+        .order_by(ImportRecord.row_number.desc())
     ).all()
     # Everything stored is read (and refused when unusable) before anything is written.
-    updated = [(r.application_id, _snapshot(r.row_number, r.previous))
-               for r in records if r.action == "update" and r.application_id and r.previous]
+    updated = [
+        (r.application_id, _snapshot(r.row_number, r.previous))
+        for r in records
+        if r.action == "update" and r.application_id and r.previous
+    ]
     labels = _created_labels(batch.created_labels)
     _restore_updated(updated, user)
     _delete_applications([r.application_id for r in records if r.action == "create" and r.application_id], user)
@@ -86,8 +96,9 @@ def undo_batch(batch: ImportBatch, user: User) -> None:
 
 
 def _cannot_undo(what: str, messages: Any) -> ImportFileError:
-    return ImportFileError(409, f"This import cannot be undone: {what} is malformed "
-                                f"({'; '.join(flat_messages(messages)[:5])}).")
+    return ImportFileError(
+        409, f"This import cannot be undone: {what} is malformed ({'; '.join(flat_messages(messages)[:5])})."
+    )
 
 
 def _snapshot(row_number: int, previous: Any) -> dict[str, Any]:
@@ -108,11 +119,17 @@ def _created_labels(value: Any) -> list[uuid.UUID]:
 def _restore_updated(updated: list[tuple[uuid.UUID, dict[str, Any]]], user: User) -> None:
     for chunk in _chunks(updated):
         applications = {
-            a.id: a for a in db.session.scalars(
-                select(Application).where(owner_clause(Application, user), Application.id.in_([i for i, _ in chunk]))
-                .options(selectinload(Application.statuses), selectinload(Application.labels),
-                         selectinload(Application.position_locations).selectinload(PositionLocation.location),
-                         selectinload(Application.job_description_page), selectinload(Application.job_source))
+            a.id: a
+            for a in db.session.scalars(
+                select(Application)
+                .where(owner_clause(Application, user), Application.id.in_([i for i, _ in chunk]))
+                .options(
+                    selectinload(Application.statuses),
+                    selectinload(Application.labels),
+                    selectinload(Application.position_locations).selectinload(PositionLocation.location),
+                    selectinload(Application.job_description_page),
+                    selectinload(Application.job_source),
+                )
             )
         }
         for application_id, previous in chunk:
@@ -129,9 +146,9 @@ def _delete_owned(model: type, ids: Iterable[uuid.UUID], user: User) -> None:
     ids = list(ids)
     for chunk in _chunks(ids):
         db.session.execute(
-            delete(model).where(owner_clause(model, user), model.id.in_(chunk)).execution_options(
-                synchronize_session=False
-            )
+            delete(model)
+            .where(owner_clause(model, user), model.id.in_(chunk))
+            .execution_options(synchronize_session=False)
         )
 
 
@@ -155,7 +172,8 @@ def _delete_applications(ids: list[uuid.UUID], user: User) -> None:
 def _delete_unused_companies(ids: list[uuid.UUID], user: User) -> None:
     for chunk in _chunks(list(dict.fromkeys(ids))):
         unused = _ids(
-            select(Company.id).where(owner_clause(Company, user), Company.id.in_(chunk))
+            select(Company.id)
+            .where(owner_clause(Company, user), Company.id.in_(chunk))
             .where(~exists().where(Application.user_company_id == Company.id))
         )
         if not unused:
@@ -171,7 +189,8 @@ def _delete_unused_companies(ids: list[uuid.UUID], user: User) -> None:
 def _delete_unused_labels(ids: list[uuid.UUID], user: User) -> None:
     for chunk in _chunks(ids):
         unused = _ids(
-            select(Label.id).where(Label.user_id == user.id, Label.id.in_(chunk))
+            select(Label.id)
+            .where(Label.user_id == user.id, Label.id.in_(chunk))
             .where(~exists().where(application_labels.c.label_id == Label.id))
             .where(~exists().where(company_labels.c.label_id == Label.id))
         )

@@ -52,15 +52,23 @@ class BulkWriter:
 
     def _reset(self) -> None:
         self.rows: dict[type | Any, list[dict[str, Any]]] = {
-            model: [] for model in (Label, Link, Company, Address, Application, PositionLocation,
-                                    ApplicationStatus, application_labels)
+            model: []
+            for model in (
+                Label,
+                Link,
+                Company,
+                Address,
+                Application,
+                PositionLocation,
+                ApplicationStatus,
+                application_labels,
+            )
         }
         self.records: list[dict[str, Any]] = []
         self.updates: list[tuple[RowPlan, dict[str, Any], Earlier]] = []
 
     def _owned(self, **values: Any) -> dict[str, Any]:
-        return {"id": uuid.uuid4(), "user_id": self.user.id, "created_at": self.now, "modified_at": self.now,
-                **values}
+        return {"id": uuid.uuid4(), "user_id": self.user.id, "created_at": self.now, "modified_at": self.now, **values}
 
     # -- plans -----------------------------------------------------------------------------------
 
@@ -69,9 +77,17 @@ class BulkWriter:
         self.counts["rows"] += 1
         self.counts[action] += 1
         record = self._owned(
-            batch_id=self.batch.id, row_number=plan.row_number, raw=plan.raw, match_key=plan.match_key,
-            content_hash=plan.content_hash, action=action, application_id=None, company_id=None,
-            created_company=False, values=plan.values, previous=None,
+            batch_id=self.batch.id,
+            row_number=plan.row_number,
+            raw=plan.raw,
+            match_key=plan.match_key,
+            content_hash=plan.content_hash,
+            action=action,
+            application_id=None,
+            company_id=None,
+            created_company=False,
+            values=plan.values,
+            previous=None,
         )
         if action == "create":
             self._create(plan.values, record)
@@ -125,27 +141,31 @@ class BulkWriter:
         page_id = self._link(JOB_URL_TEXT, values["job_url"]) if values["job_url"] else None
         source_id = self._link(*source_link(values["job_source"])) if values["job_source"] else None
         application = self._owned(
-            user_company_id=company_id, position_title=values["position_title"], job_description_page_id=page_id,
-            job_source_id=source_id, notes=values["notes"], job_description_notes=values["job_description"],
+            user_company_id=company_id,
+            position_title=values["position_title"],
+            job_description_page_id=page_id,
+            job_source_id=source_id,
+            notes=values["notes"],
+            job_description_notes=values["job_description"],
             extra=values["extra"] or None,
         )
         self.rows[Application].append(application)
         record["application_id"] = application["id"]
         for order, (text, when) in enumerate(values["statuses"]):
-            self.rows[ApplicationStatus].append(self._owned(
-                application_id=application["id"], text=text, order=order,
-                date=date.fromisoformat(when) if when else self.today,
-            ))
+            self.rows[ApplicationStatus].append(
+                self._owned(
+                    application_id=application["id"],
+                    text=text,
+                    order=order,
+                    date=date.fromisoformat(when) if when else self.today,
+                )
+            )
         for location in values["locations"]:
             address = self._owned(full_address=location, **ADDRESS_BLANKS)
             self.rows[Address].append(address)
-            self.rows[PositionLocation].append(
-                self._owned(application_id=application["id"], location_id=address["id"])
-            )
+            self.rows[PositionLocation].append(self._owned(application_id=application["id"], location_id=address["id"]))
         for text in values["labels"]:
-            self.rows[application_labels].append(
-                {"application_id": application["id"], "label_id": self.label_id(text)}
-            )
+            self.rows[application_labels].append({"application_id": application["id"], "label_id": self.label_id(text)})
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -171,20 +191,25 @@ class BulkWriter:
         applications = {
             application.id: application
             for application in db.session.scalars(
-                visible(Application, self.user).where(Application.id.in_([e.application_id for _, _, e in pending]))
+                visible(Application, self.user)
+                .where(Application.id.in_([e.application_id for _, _, e in pending]))
                 .options(
-                    selectinload(Application.statuses), selectinload(Application.labels),
+                    selectinload(Application.statuses),
+                    selectinload(Application.labels),
                     selectinload(Application.position_locations).selectinload(PositionLocation.location),
-                    selectinload(Application.job_description_page), selectinload(Application.job_source),
+                    selectinload(Application.job_description_page),
+                    selectinload(Application.job_source),
                 )
             )
         }
-        earlier_values = dict(db.session.execute(
-            select(ImportRecord.id, ImportRecord.values).where(
-                owner_clause(ImportRecord, self.user),
-                ImportRecord.id.in_([earlier.record_id for _, _, earlier in pending]),
-            )
-        ).all())
+        earlier_values = dict(
+            db.session.execute(
+                select(ImportRecord.id, ImportRecord.values).where(
+                    owner_clause(ImportRecord, self.user),
+                    ImportRecord.id.in_([earlier.record_id for _, _, earlier in pending]),
+                )
+            ).all()
+        )
         changes = []
         for plan, record, earlier in pending:
             old = earlier_values.get(earlier.record_id) or {}

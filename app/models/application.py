@@ -43,8 +43,7 @@ class Application(OwnedMixin, Entity):
     statuses: Mapped[list[ApplicationStatus]] = relationship(
         back_populates="application",
         cascade="all, delete-orphan",
-        order_by="(ApplicationStatus.date.desc(), ApplicationStatus.order.desc(), "
-        "ApplicationStatus.created_at.desc())",
+        order_by="(ApplicationStatus.date.desc(), ApplicationStatus.order.desc(), ApplicationStatus.created_at.desc())",
     )
 
 

@@ -15,9 +15,7 @@ from app.models.label import Label, company_labels
 
 def owned_one(target: type, column: str) -> Mapped:
     """A one-to-one child held by a foreign key on the parent and deleted with it."""
-    return relationship(
-        target, foreign_keys=column, cascade="all, delete-orphan", single_parent=True, lazy="select"
-    )
+    return relationship(target, foreign_keys=column, cascade="all, delete-orphan", single_parent=True, lazy="select")
 
 
 class Company(OwnedMixin, Entity):

@@ -45,7 +45,9 @@ class ImportBatch(OwnedMixin, Entity):
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     records: Mapped[list[ImportRecord]] = relationship(
-        back_populates="batch", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="batch",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="ImportRecord.row_number",
     )
 

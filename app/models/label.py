@@ -29,8 +29,7 @@ def label_association(name: str, owner_table: str) -> Table:
     return Table(
         name,
         Base.metadata,
-        Column(f"{owner_table}_id", Uuid, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"),
-               primary_key=True),
+        Column(f"{owner_table}_id", Uuid, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
         Column("label_id", Uuid, ForeignKey("label.id", ondelete="CASCADE"), primary_key=True, index=True),
     )
 

@@ -116,9 +116,7 @@ class ResourceView(MethodView):
         return [primary, self.model.id]
 
     def get_object(self, object_id: uuid.UUID, *, for_write: bool = False) -> Any:
-        obj = get_visible_or_404(
-            self.model, object_id, self.user, options=eager_options(self.schema, self.model)
-        )
+        obj = get_visible_or_404(self.model, object_id, self.user, options=eager_options(self.schema, self.model))
         if for_write:
             check_writable(obj, self.user)
         return obj
@@ -217,8 +215,6 @@ def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> Bluepri
     blueprint = Blueprint(name, __name__)
     view_func = view.as_view("resource")
     blueprint.add_url_rule(url, view_func=view_func, methods=view.collection_methods, strict_slashes=False)
-    blueprint.add_url_rule(
-        f"{url}<uuid:uuid>/", view_func=view_func, methods=view.detail_methods, strict_slashes=False
-    )
+    blueprint.add_url_rule(f"{url}<uuid:uuid>/", view_func=view_func, methods=view.detail_methods, strict_slashes=False)
     API_ENDPOINTS[view.model] = f"{name}.resource"
     return blueprint

@@ -10,6 +10,4 @@ class ApplicationStatusLinkView(ResourceView):
     schema = ApplicationStatusLinkSchema
 
 
-blueprint = resource_blueprint(
-    "application_status_links", "/api/application-status-links/", ApplicationStatusLinkView
-)
+blueprint = resource_blueprint("application_status_links", "/api/application-status-links/", ApplicationStatusLinkView)
