@@ -61,9 +61,15 @@ $(CHECKOV_VENV)/bin/checkov: requirements-checkov.txt
 
 checkov-venv: $(CHECKOV_VENV)/bin/checkov
 
-checkov: checkov-venv ## Static security checks of tf/ and docker/ (also run by the tests)
+# k8s/ is scanned as rendered by `kubectl kustomize` (the base and the production overlay).
+checkov: checkov-venv ## Static security checks of tf/, docker/ and k8s/ (also run by the tests)
 	$(CHECKOV_VENV)/bin/checkov -d tf --framework terraform --skip-download --quiet --compact
 	$(CHECKOV_VENV)/bin/checkov -d docker --framework dockerfile --skip-download --quiet --compact
+	@rendered=$$(mktemp -d); \
+	kubectl kustomize k8s/base > $$rendered/base.yaml \
+	&& kubectl kustomize k8s/overlays/production > $$rendered/production.yaml \
+	&& $(CHECKOV_VENV)/bin/checkov -d $$rendered --framework kubernetes --skip-download --quiet --compact; \
+	status=$$?; rm -rf $$rendered; exit $$status
 
 .PHONY: bench-import
 bench-import: install ## Time a 10,000-row spreadsheet import (preview, commit, re-import, undo) on SQLite and PostgreSQL

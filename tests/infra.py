@@ -6,8 +6,10 @@ logging configuration out of the test process.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,3 +110,40 @@ def start_gunicorn(database_url: str, port: int, log: Path, workdir: Path, **ext
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def checkov_binary() -> str:
+    """checkov from its own virtualenv (`make checkov-venv`); a skip without it, a failure if REQUIRE_CHECKOV=1."""
+    candidates = [os.environ.get("CHECKOV"), str(ROOT / ".venv-checkov" / "bin" / "checkov"), shutil.which("checkov")]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    if os.environ.get("REQUIRE_CHECKOV") == "1":
+        pytest.fail("REQUIRE_CHECKOV=1 but checkov is not installed: run `make checkov-venv`")
+    pytest.skip("checkov is not installed: run `make checkov-venv`")
+
+
+def run_checkov(directory: Path, framework: str, min_passed: int = 20) -> list[dict]:
+    """Run checkov on `directory`; fail on any failed check or on a skip without a written reason.
+
+    Returns checkov's results for `framework` (passed, failed and skipped checks).
+    """
+    result = subprocess.run(
+        [checkov_binary(), "-d", str(directory), "--framework", framework, "--skip-download", "--output", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    reports = [r for r in (report if isinstance(report, list) else [report]) if r.get("check_type") == framework]
+    results = [r["results"] for r in reports]
+    assert results, f"checkov scanned nothing: {result.stdout[:500]}"
+    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})" for r in results for c in r["failed_checks"]]
+    assert not failed, "\n".join(failed)
+    assert sum(r["summary"]["passed"] for r in reports) > min_passed
+    for r in results:
+        for check in r["skipped_checks"]:
+            assert check.get("check_result", {}).get("suppress_comment"), check["check_id"]
+    return results

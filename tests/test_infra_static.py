@@ -6,7 +6,6 @@ terraform fmt runs where the terraform binary exists. checkov runs from its own 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import runpy
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from infra import ROOT
+from infra import ROOT, run_checkov
 
 TF = ROOT / "tf"
 DOCKER = ROOT / "docker"
@@ -98,36 +97,9 @@ def test_checkov_skips_all_carry_a_written_reason() -> None:
         assert re.fullmatch(r"#\s*checkov:skip=CKV2?_[A-Z]+_\d+:\s*\S.{15,}", line), (name, line)
 
 
-def _checkov() -> str:
-    candidates = [os.environ.get("CHECKOV"), str(ROOT / ".venv-checkov" / "bin" / "checkov"), shutil.which("checkov")]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    if os.environ.get("REQUIRE_CHECKOV") == "1":
-        pytest.fail("REQUIRE_CHECKOV=1 but checkov is not installed: run `make checkov-venv`")
-    pytest.skip("checkov is not installed: run `make checkov-venv`")
-
-
 @pytest.mark.parametrize(("directory", "framework"), [("tf", "terraform"), ("docker", "dockerfile")])
 def test_checkov_finds_no_failed_checks(directory: str, framework: str) -> None:
-    result = subprocess.run(
-        [_checkov(), "-d", directory, "--framework", framework, "--skip-download", "--output", "json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode in (0, 1), result.stderr[-2000:]
-    report = json.loads(result.stdout)
-    reports = report if isinstance(report, list) else [report]
-    results = [r["results"] for r in reports if r.get("check_type") == framework]
-    assert results, f"checkov scanned nothing: {result.stdout[:500]}"
-    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']})" for r in results for c in r["failed_checks"]]
-    assert not failed, "\n".join(failed)
-    assert sum(r["summary"]["passed"] for r in reports if r.get("check_type") == framework) > 20
-    for r in results:
-        for check in r["skipped_checks"]:
-            assert check.get("check_result", {}).get("suppress_comment"), check["check_id"]
+    run_checkov(ROOT / directory, framework)
 
 
 # --- Dockerfiles ----------------------------------------------------------------------------------------
