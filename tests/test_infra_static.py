@@ -39,17 +39,18 @@ def test_terraform_is_formatted() -> None:
 
 
 def _blocks(kind: str) -> dict[str, str]:
-    """Top-level `<kind> "name" { ... }` blocks of every .tf file, by name (brace-matched)."""
+    """Top-level `<kind> "label" ... { ... }` blocks of every .tf file, by file:label.label (brace-matched)."""
     blocks = {}
     for path in TF.rglob("*.tf"):
         text = path.read_text()
-        for match in re.finditer(rf'^{kind} "([^"]+)" \{{', text, re.MULTILINE):
+        for match in re.finditer(rf'^{kind}((?: "[^"]+")+) \{{', text, re.MULTILINE):
             depth, end = 0, match.end() - 1
             for end in range(match.end() - 1, len(text)):
                 depth += {"{": 1, "}": -1}.get(text[end], 0)
                 if depth == 0:
                     break
-            blocks[f"{path.relative_to(TF)}:{match.group(1)}"] = text[match.start() : end + 1]
+            name = ".".join(re.findall(r'"([^"]+)"', match.group(1)))
+            blocks[f"{path.relative_to(TF)}:{name}"] = text[match.start() : end + 1]
     return blocks
 
 
@@ -83,6 +84,62 @@ def test_terraform_has_the_pieces_the_issue_lists() -> None:
     ]:
         assert needle in resources, needle
     assert (TF / "backend.tf.example").is_file()
+
+
+def _resource(address: str) -> str:
+    """The block of one resource, `type.name`, wherever it is defined."""
+    (body,) = [body for name, body in _blocks("resource").items() if name.split(":", 1)[1] == address]
+    return body
+
+
+def _attribute(body: str, name: str) -> str:
+    match = re.search(rf"^\s+{name}\s+= (.+)$", body, re.MULTILINE)
+    assert match, f"{name} is not set"
+    return match.group(1).strip()
+
+
+def test_redis_is_encrypted_private_and_admits_only_the_tasks() -> None:
+    group = _resource("aws_elasticache_replication_group.main")
+    for name, value in [
+        ("engine", '"redis"'),
+        ("at_rest_encryption_enabled", "true"),
+        ("kms_key_id", "aws_kms_key.main.arn"),
+        ("transit_encryption_enabled", "true"),
+        ("auth_token", "random_password.redis_auth.result"),
+        ("automatic_failover_enabled", "true"),
+        ("subnet_group_name", "aws_elasticache_subnet_group.main.name"),
+        ("security_group_ids", "[aws_security_group.redis.id]"),
+    ]:
+        assert _attribute(group, name) == value, name
+    subnets = _resource("aws_elasticache_subnet_group.main")
+    assert _attribute(subnets, "subnet_ids") == "aws_subnet.private[*].id"
+    into_redis = [
+        body
+        for address, body in _blocks("resource").items()
+        if address.split(":", 1)[1].startswith("aws_vpc_security_group_ingress_rule.")
+        and _attribute(body, "security_group_id") == "aws_security_group.redis.id"
+    ]
+    assert len(into_redis) == 1
+    assert _attribute(into_redis[0], "referenced_security_group_id") == "aws_security_group.tasks.id"
+    assert "cidr_ipv4" not in into_redis[0]
+    token = _resource("aws_secretsmanager_secret_version.redis_auth_token")
+    assert _attribute(token, "secret_string") == "random_password.redis_auth.result"
+    assert _attribute(_resource("random_password.redis_auth"), "special") == "false"
+
+
+def test_the_task_gets_the_redis_url_as_a_secret_and_the_proxy_and_instance_settings() -> None:
+    secrets = (TF / "secrets.tf").read_text()
+    assert re.search(r'^\s+RATELIMIT_STORAGE_URI\s+= "ratelimit-storage-uri"$', secrets, re.MULTILINE)
+    url = _resource("aws_secretsmanager_secret_version.ratelimit_storage_uri")
+    assert '"rediss://:%s@%s:%d/0"' in url
+    assert "random_password.redis_auth.result" in url
+    assert "aws_elasticache_replication_group.main.primary_endpoint_address" in url
+    ecs = (TF / "ecs.tf").read_text()
+    environment = ecs[ecs.index("app_environment = [") : ecs.index("app_secrets = [")]
+    assert '{ name = "PROXY_HOPS", value = "2" }' in environment  # the load balancer, then nginx
+    assert '{ name = "APP_INSTANCES", value = tostring(var.max_count) }' in environment
+    assert 'name = "RATELIMIT_STORAGE_URI"' not in environment  # a secret, never a plain value
+    assert "for name, secret in aws_secretsmanager_secret.app" in ecs[ecs.index("app_secrets = [") :]
 
 
 def test_checkov_skips_all_carry_a_written_reason() -> None:

@@ -58,6 +58,16 @@ output "db_endpoint" {
   value       = aws_db_instance.main.endpoint
 }
 
+output "redis_endpoint" {
+  description = "Primary endpoint (host) of the ElastiCache Redis, reachable from the tasks only, over TLS."
+  value       = aws_elasticache_replication_group.main.primary_endpoint_address
+}
+
+output "redis_auth_token_arn" {
+  description = "Secrets Manager secret holding the generated Redis AUTH token."
+  value       = aws_secretsmanager_secret.redis_auth_token.arn
+}
+
 output "log_group" {
   description = "CloudWatch log group of the containers."
   value       = aws_cloudwatch_log_group.app.name

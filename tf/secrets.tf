@@ -2,22 +2,24 @@
 # the containers through the task definition's `secrets` (never as plain
 # environment values in the task definition).
 #
-# SECRET_KEY, DATABASE_URL and SUPERUSER_PASSWORD are generated here.
+# SECRET_KEY, DATABASE_URL, RATELIMIT_STORAGE_URI (the Redis URL with its AUTH token, redis.tf) and
+# SUPERUSER_PASSWORD are generated here.
 # GOOGLE_CLIENT_SECRET is created with a placeholder; put the real value in with
 #   aws secretsmanager put-secret-value --secret-id <google_client_secret_arn> --secret-string '...'
 # Terraform then leaves it alone (ignore_changes).
 
 locals {
   secrets = {
-    SECRET_KEY           = "secret-key"
-    DATABASE_URL         = "database-url"
-    SUPERUSER_PASSWORD   = "superuser-password"
-    GOOGLE_CLIENT_SECRET = "google-client-secret"
+    SECRET_KEY            = "secret-key"
+    DATABASE_URL          = "database-url"
+    RATELIMIT_STORAGE_URI = "ratelimit-storage-uri"
+    SUPERUSER_PASSWORD    = "superuser-password"
+    GOOGLE_CLIENT_SECRET  = "google-client-secret"
   }
 }
 
 resource "aws_secretsmanager_secret" "app" {
-  #checkov:skip=CKV2_AWS_57:Automatic rotation does not fit these values: rotating SECRET_KEY logs every user out, and the database password is rotated together with DATABASE_URL by re-applying Terraform.
+  #checkov:skip=CKV2_AWS_57:Automatic rotation does not fit these values: rotating SECRET_KEY logs every user out, and the database password and the Redis token are rotated together with their URLs by re-applying Terraform.
   for_each = local.secrets
 
   name                    = "${local.name}/${each.value}"
@@ -64,4 +66,15 @@ resource "aws_secretsmanager_secret_version" "google_client_secret" {
   lifecycle {
     ignore_changes = [secret_string]
   }
+}
+
+resource "aws_secretsmanager_secret_version" "ratelimit_storage_uri" {
+  secret_id = aws_secretsmanager_secret.app["RATELIMIT_STORAGE_URI"].id
+  # rediss://: TLS, as the replication group requires (transit encryption).
+  secret_string = format(
+    "rediss://:%s@%s:%d/0",
+    random_password.redis_auth.result,
+    aws_elasticache_replication_group.main.primary_endpoint_address,
+    local.redis_port,
+  )
 }

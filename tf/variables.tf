@@ -153,6 +153,18 @@ variable "db_backup_retention_days" {
   default     = 14
 }
 
+variable "redis_node_type" {
+  description = "ElastiCache node type of the rate-limit Redis (a primary and a replica)."
+  type        = string
+  default     = "cache.t4g.small"
+}
+
+variable "redis_engine_version" {
+  description = "Redis engine version of ElastiCache (7.x, matching the default.redis7 parameter group)."
+  type        = string
+  default     = "7.1"
+}
+
 variable "deletion_protection" {
   description = "Protect the load balancer and the database from deletion (turn off only to destroy the stack)."
   type        = bool
