@@ -235,7 +235,10 @@ def test_compose_migrates_before_the_app_starts(compose: dict) -> None:
     migrate, app, nginx = services["migrate"], services["app"], services["nginx"]
     assert migrate["depends_on"] == {"db": {"condition": "service_healthy"}}
     assert migrate["restart"] == "no"
-    assert app["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert app["depends_on"] == {
+        "migrate": {"condition": "service_completed_successfully"},
+        "redis": {"condition": "service_healthy"},
+    }
     assert nginx["depends_on"] == {"app": {"condition": "service_healthy"}}
     assert migrate["command"] == ["appl-tracky-migrate"]
     script = (DOCKER / "migrate.sh").read_text()
@@ -254,6 +257,43 @@ def test_compose_publishes_nginx_on_port_80_and_reads_env(compose: dict) -> None
     used = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "docker-compose.yml").read_text())) - {"IMAGE_TAG"}
     assert used <= defined
     assert re.search(r"^SECRET_KEY=$", example, re.M), ".env.example must not carry a real secret"
+
+
+COMPOSE_SECRETS = ["SECRET_KEY", "POSTGRES_PASSWORD", "SUPERUSER_EMAIL", "SUPERUSER_PASSWORD"]
+
+
+@pytest.mark.parametrize("name", COMPOSE_SECRETS)
+def test_compose_refuses_to_start_without_a_secret_and_names_it(name: str) -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    uses = re.findall(rf"\$\{{{name}([^}}]*)\}}", text)
+    assert uses, f"{name} is not passed"
+    for use in uses:
+        assert use.startswith(":?") and name in use, f"${{{name}{use}}}: guard it with ${{{name}:?... {name} ...}}"
+    example = (ROOT / ".env.example").read_text()
+    assert re.search(rf"^{name}=$", example, re.M), f".env.example must leave {name} for the operator to fill in"
+
+
+def test_compose_app_gets_the_secrets_redis_and_its_proxy_and_instance_settings(compose: dict) -> None:
+    services = compose["services"]
+    for service in ("migrate", "app"):
+        environment = services[service]["environment"]
+        for name in ("SECRET_KEY", "SUPERUSER_EMAIL", "SUPERUSER_PASSWORD"):
+            assert environment[name] == f"${{{name}:?set {name} in .env}}", (service, name)
+    environment = services["app"]["environment"]
+    host = re.fullmatch(r"redis://([a-z]+):6379/0", environment["RATELIMIT_STORAGE_URI"])
+    assert host and host.group(1) in services
+    assert (environment["PROXY_HOPS"], environment["APP_INSTANCES"]) == ("1", "1")
+
+
+def test_compose_redis_keeps_nothing_and_is_locked_down(compose: dict) -> None:
+    redis = compose["services"]["redis"]
+    assert re.fullmatch(r"redis:\d+\.\d+-alpine", redis["image"])
+    assert redis["command"] == ["redis-server", "--save", "", "--appendonly", "no"]
+    assert "volumes" not in redis and redis["tmpfs"] == ["/data"]
+    assert redis["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+    assert redis["read_only"] is True
+    assert redis["security_opt"] == ["no-new-privileges:true"]
+    assert "ports" not in redis  # reachable on the compose network only
 
 
 # --- nginx.conf and gunicorn.conf.py -----------------------------------------------------------------------
