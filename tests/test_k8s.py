@@ -223,6 +223,27 @@ def test_nginx_proxies_to_the_app_service_and_is_ready_only_with_it(rendered: tu
     assert service["spec"]["selector"].items() <= app_pod.items()
 
 
+def test_the_nginx_image_accepts_the_upstream_the_manifest_gives_it(base: list[dict], tmp_path: Path) -> None:
+    """docker/nginx-start.sh, as the image runs it, renders nginx.conf with the manifest's APP_UPSTREAM."""
+    nginx = _container(_one(base, "Deployment", "appl-tracky-nginx"))
+    upstream = {e["name"]: e["value"] for e in nginx["env"]}["APP_UPSTREAM"]
+    rendered = tmp_path / "nginx.conf"
+    result = subprocess.run(
+        ["sh", str(ROOT / "docker" / "nginx-start.sh"), "--render"],
+        env={
+            **os.environ,
+            "APP_UPSTREAM": upstream,
+            "NGINX_CONF_TEMPLATE": str(ROOT / "nginx.conf"),
+            "NGINX_CONF_RENDERED": str(rendered),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert re.search(rf"^\s+server {re.escape(upstream)};$", rendered.read_text(), re.MULTILINE)
+
+
 # --- secrets -------------------------------------------------------------------------------------------------
 
 
