@@ -42,6 +42,9 @@ def test_login_read_write_and_health_answer_503_while_the_database_is_unreachabl
     _assert_database_unavailable(client.post("/api/api-token-auth/", json={"username": "a@b.c", "password": "x" * 12}))
     _assert_database_unavailable(client.get("/api/companies/", headers=auth))
     _assert_database_unavailable(client.post("/api/companies/", json={"name": "Acme"}, headers=auth))
+    _assert_database_unavailable(
+        client.post("/graphql", json={"query": "{ companies { edges { node { name } } } }"}, headers=auth)
+    )
     health = client.get("/health-check")
     _assert_database_unavailable(health)
     assert health.get_json()["reason"] == "database unreachable"
