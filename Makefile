@@ -6,15 +6,39 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format migrate install bench clean migration-regen deploy checkov checkov-venv
+.PHONY: run test lint format migrate install install-dev lock bench clean migration-regen deploy checkov checkov-venv
 
-$(BIN)/activate: requirements.in requirements-dev.in constraints.txt
+# The locks (requirements.txt: runtime; requirements-dev.txt: tools, layered on it) pin every package with
+# its hashes. `make run` installs the runtime lock alone, exactly as docker/app.Dockerfile does; the
+# targets that need the tools add the dev lock. Each stamp is redone when its lock changes.
+RUNTIME_STAMP := $(VENV)/.runtime-lock-installed
+DEV_STAMP := $(VENV)/.dev-lock-installed
+PIP_INSTALL := $(BIN)/pip install --quiet --require-hashes
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.in -r requirements-dev.in -c constraints.txt
-	touch $(BIN)/activate
 
-install: $(BIN)/activate ## Create the virtualenv and install the pinned dependencies
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(PIP_INSTALL) -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt $(RUNTIME_STAMP)
+	$(PIP_INSTALL) -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install: $(RUNTIME_STAMP) ## Create the virtualenv and install the runtime lock (requirements.txt)
+
+install-dev: $(DEV_STAMP) ## ... and the development lock (requirements-dev.txt) on top
+
+# Regenerate both locks from the .in files. Pins already in a lock are kept unless the .in files need
+# another version; `make lock LOCK_ARGS=--upgrade` moves everything to the newest releases.
+LOCK_ARGS ?=
+UV_COMPILE := $(BIN)/uv pip compile --quiet --python-version 3.11 --universal --generate-hashes \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+
+lock: $(DEV_STAMP) ## Rewrite requirements.txt and requirements-dev.txt from requirements.in and requirements-dev.in
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) requirements-dev.in -o requirements-dev.txt
 
 migrate: install ## Apply the database migrations and create the global labels
 	$(BIN)/flask db upgrade
@@ -23,16 +47,16 @@ migrate: install ## Apply the database migrations and create the global labels
 run: migrate ## Serve on http://127.0.0.1:5000 (SQLite in instance/ unless DATABASE_URL is set)
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: install ## The whole test suite, on SQLite and PostgreSQL
+test: install-dev ## The whole test suite, on SQLite and PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install ## REST throughput and p50/p99 under gunicorn (2 workers) on SQLite and PostgreSQL; BENCH_ARGS=--duration 30
+bench: install-dev ## REST throughput and p50/p99 under gunicorn (2 workers) on SQLite and PostgreSQL; BENCH_ARGS=--duration 30
 	$(BIN)/python scripts/bench_rest.py $(BENCH_ARGS)
 
-lint: install ## ruff
+lint: install-dev ## ruff
 	$(BIN)/ruff check .
 
-format: install
+format: install-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format app tests
 
@@ -40,7 +64,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # Rebuild migrations/versions/0001 from the models (the project is pre-release: one initial migration).
-migration-regen: install
+migration-regen: install-dev
 	@tmp=$$(mktemp -d); mv migrations/versions/0002_global_labels.py $$tmp/; \
 	rm -f migrations/versions/0001_*.py; \
 	DATABASE_URL=sqlite:///$$tmp/regen.db $(BIN)/flask db migrate -m "initial schema" --rev-id 0001 >/dev/null 2>&1; \
@@ -72,5 +96,5 @@ checkov: checkov-venv ## Static security checks of tf/, docker/ and k8s/ (also r
 	status=$$?; rm -rf $$rendered; exit $$status
 
 .PHONY: bench-import
-bench-import: install ## Time a 10,000-row spreadsheet import (preview, commit, re-import, undo) on SQLite and PostgreSQL
+bench-import: install-dev ## Time a 10,000-row spreadsheet import (preview, commit, re-import, undo) on SQLite and PostgreSQL
 	$(BIN)/python scripts/bench_import.py

@@ -1,4 +1,10 @@
-"""One JSON error shape for every status code, registered app-wide (unknown URLs and methods too)."""
+"""One JSON error shape for every status code, registered app-wide (unknown URLs and methods too).
+
+A database that cannot be reached (down, restarting, failing over, its pool exhausted) is a 503 with
+`Retry-After`, not a 500: clients and the load balancer learn that it is temporary. The pool pings
+each connection before use (`pool_pre_ping`), so the first request after the database is back
+reconnects without restarting the server.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,16 @@ import logging
 
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 
 log = logging.getLogger(__name__)
+
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE = "The database is temporarily unavailable. Try again in a few seconds."
 
 
 class APIError(Exception):
@@ -63,6 +73,35 @@ def _integrity_error(error: IntegrityError) -> Response:
     return error_response(409, "The change conflicts with existing data.")
 
 
+def database_unavailable(**extra: object) -> Response:
+    """503 `{"detail": ...}` with `Retry-After`: the answer of any request while the database is unreachable."""
+    response = error_response(503, {"detail": DATABASE_UNAVAILABLE, **extra})
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+def is_database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached, rather than that a statement is wrong."""
+    if isinstance(error, OperationalError | DisconnectionError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _rollback_quietly() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone: the pool discards it
+        log.debug("rollback after a lost database connection failed", exc_info=True)
+
+
+def _database_error(error: SQLAlchemyError) -> Response:
+    if not is_database_unavailable(error):
+        return _unexpected_error(error)
+    _rollback_quietly()
+    log.warning("database unavailable: %s", error.__class__.__name__)
+    return database_unavailable()
+
+
 def _unexpected_error(error: Exception) -> Response:
     db.session.rollback()
     log.exception("unhandled error")
@@ -75,4 +114,6 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(APIError, _api_error)
     app.register_error_handler(IntegrityError, _integrity_error)
+    for error in (DBAPIError, DisconnectionError, PoolTimeoutError):
+        app.register_error_handler(error, _database_error)
     app.register_error_handler(Exception, _unexpected_error)

@@ -1,7 +1,8 @@
 """Health check for load balancers and container runtimes: `GET /`, `/home/`, `/health-check`.
 
 200 when the database answers and its schema is at the latest migration; 503 with the reason
-otherwise, so that traffic stays away from a server whose migration has not run. The check costs
+otherwise, so that traffic stays away from a server whose migration has not run (an unreachable
+database also carries `Retry-After`, like every other request's answer then: app/errors.py). The check costs
 one small query (the `alembic_version` row); the expected head is read from disk once per process.
 No authentication, and exempt from rate limiting (it is polled every few seconds).
 """
@@ -13,6 +14,7 @@ import logging
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.errors import database_unavailable
 from app.extensions import db, limiter
 from app.schema_version import database_revisions, head_revisions, migrations_directory
 
@@ -25,6 +27,10 @@ limiter.exempt(blueprint)
 def _answer(code: int, **body: object) -> Response:
     response = jsonify(body)
     response.status_code = code
+    return _uncached(response)
+
+
+def _uncached(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -44,7 +50,7 @@ def health_check() -> Response:
             current = database_revisions(connection)
     except SQLAlchemyError as exc:
         log.warning("health check: database unreachable: %s", exc.__class__.__name__)
-        return _answer(503, status="unavailable", reason="database unreachable")
+        return _uncached(database_unavailable(status="unavailable", reason="database unreachable"))
     if current != expected:
         return _answer(
             503,

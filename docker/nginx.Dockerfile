@@ -7,8 +7,9 @@ FROM nginx:1.27-alpine
 COPY nginx.conf /etc/nginx/nginx.conf
 COPY --chmod=0755 docker/nginx-start.sh /usr/local/bin/nginx-start
 
-# The official image's user; the config keeps pid and temp files in /tmp and listens on 8080.
-USER nginx
+# The official image's nginx user, by number (101:101) so the runtime can tell it is not root; the config
+# keeps pid and temp files in /tmp and listens on 8080.
+USER 101:101
 EXPOSE 8080
 
 HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \

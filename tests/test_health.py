@@ -10,6 +10,7 @@ from infra import fresh_database_url as fresh_database_url  # a fixture
 from sqlalchemy import event
 
 from app import create_app
+from app.errors import DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE
 from app.extensions import db
 from app.models import Base
 from app.schema_version import head_revisions, migrations_directory
@@ -75,7 +76,13 @@ def test_health_is_503_when_the_database_is_unreachable(kind: str, tmp_path) -> 
     app = _app_on(url)
     response = app.test_client().get("/health-check")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "unavailable", "reason": "database unreachable"}
+    assert response.get_json() == {
+        "detail": DATABASE_UNAVAILABLE,
+        "status": "unavailable",
+        "reason": "database unreachable",
+    }
+    assert response.headers["Retry-After"] == str(DATABASE_RETRY_AFTER_SECONDS)
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_health_check_reads_only_the_alembic_version(app: Flask, client) -> None:

@@ -299,10 +299,9 @@ def test_compose_redis_keeps_nothing_and_is_locked_down(compose: dict) -> None:
 # --- nginx.conf and gunicorn.conf.py -----------------------------------------------------------------------
 
 
-def test_nginx_conf_limits_bodies_just_above_the_image_limit_and_leaves_cors_to_the_app() -> None:
+def test_nginx_conf_hides_its_version_and_leaves_cors_to_the_app() -> None:
+    # Its body limits are the app's: tests/test_limits.py.
     conf = (ROOT / "nginx.conf").read_text()
-    size = re.search(r"client_max_body_size (\d+)m;", conf)
-    assert size and 5 < int(size.group(1)) <= 8
     assert "server_tokens off;" in conf
     assert "Access-Control-" not in conf
     assert re.search(r"location = /health-check \{\s+access_log off;", conf)

@@ -257,3 +257,80 @@ def test_oversize_body_gets_413_json_from_nginx(stack: Stack, token: str, path: 
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json()["detail"] == "Request body too large."
     assert response.json()["error"]["message"] == "Request body too large."
+
+
+# --- Body limits: the app's settings, enforced by nginx and by the app alike (tests/test_limits.py) ----------
+
+NGINX_TOO_LARGE = "Request body too large."
+
+
+def csv_of_size(size: int) -> bytes:
+    """A spreadsheet the import accepts, of exactly `size` bytes: long notes fill it."""
+    header, rows, number = b"Company,Position,Notes\n", [], 0
+    while len(header) + sum(map(len, rows)) < size - 4000:
+        rows.append(f"Company {number},Engineer {number},{'n' * 3000}\n".encode())
+        number += 1
+    rest = size - len(header) - sum(map(len, rows)) - len(b"Last,Engineer,\n")
+    rows.append(b"Last,Engineer," + b"n" * rest + b"\n")
+    return header + b"".join(rows)
+
+
+def _json_string_of_size(size: int) -> bytes:
+    return b'"' + b"x" * (size - 2) + b'"'
+
+
+def _post_file(stack: Stack, token: str, path: str, data: bytes, name: str) -> requests.Response:
+    return requests.post(
+        stack.url + path, files={"file": (name, data)}, headers={"Authorization": f"JWT {token}"}, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "setting", "name", "under_status"),
+    [
+        ("/api/private-image/", "IMAGE_MAX_BYTES", "image.png", 400),  # not an image: past the size check
+        ("/api/imports/", "IMPORT_MAX_BYTES", "applications.csv", 201),
+        ("/api/imports/account/", "ACCOUNT_IMPORT_MAX_BYTES", "account.json", 400),  # a JSON string, no account
+    ],
+)
+def test_each_upload_limit_holds_through_nginx(
+    stack: Stack, token: str, path: str, setting: str, name: str, under_status: int
+) -> None:
+    from app.config import Config
+    from app.limits import MULTIPART_ENVELOPE_BYTES
+
+    limit = getattr(Config(), setting)
+    under = csv_of_size(limit - 1024) if setting == "IMPORT_MAX_BYTES" else _json_string_of_size(limit - 1024)
+    response = _post_file(stack, token, path, under, name)
+    assert response.status_code == under_status, response.text[:300]
+
+    over = _post_file(stack, token, path, b"x" * (limit + 1), name)  # nginx lets it through; the app refuses
+    assert over.status_code == 413
+    assert over.json()["detail"] != NGINX_TOO_LARGE and "large" in over.json()["detail"]
+
+    beyond = requests.post(  # over the file limit plus the envelope: nginx answers before gunicorn reads it
+        stack.url + path,
+        data=b"x" * (limit + MULTIPART_ENVELOPE_BYTES + 1),
+        headers={"Authorization": f"JWT {token}", "Content-Type": "application/octet-stream"},
+        timeout=120,
+    )
+    assert beyond.status_code == 413
+    assert beyond.json()["detail"] == NGINX_TOO_LARGE
+
+
+def test_the_json_body_limit_holds_through_nginx(stack: Stack, token: str) -> None:
+    from app.config import Config
+
+    limit = Config().MAX_CONTENT_LENGTH
+
+    def post(size: int) -> requests.Response:
+        prefix, suffix = b'{"name": "Edge", "notes": "', b'"}'
+        body = prefix + b"x" * (size - len(prefix) - len(suffix)) + suffix
+        headers = {"Authorization": f"JWT {token}", "Content-Type": "application/json"}
+        return requests.post(f"{stack.url}/api/companies/", data=body, headers=headers, timeout=60)
+
+    at_limit = post(limit)
+    assert at_limit.status_code in (201, 400), at_limit.text[:300]  # the app read it: a 400 is about the notes
+    over = post(limit + 1)
+    assert over.status_code == 413
+    assert over.json()["detail"] == NGINX_TOO_LARGE

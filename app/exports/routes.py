@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import APIError
 from app.exports.account import dump_account, restore_account
@@ -23,6 +24,7 @@ from app.exports.rows import Layout, application_rows, default_layout, extra_key
 from app.exports.xlsx_writer import MIME_TYPE as XLSX_MIME_TYPE
 from app.exports.xlsx_writer import write_xlsx
 from app.extensions import db, limiter
+from app.limits import allow_upload_body, megabytes
 from app.models import User
 from app.models.base import utctoday
 from app.permissions import acting_as
@@ -140,12 +142,26 @@ def account_json() -> ResponseReturnValue:
     return _private(Response(body, mimetype="application/json"), f"appl-tracky-account-{utctoday().isoformat()}.json")
 
 
+def _account_file_too_large(limit: int) -> APIError:
+    return APIError(413, f"The account file is larger than {megabytes(limit)}.")
+
+
 def _uploaded_json() -> Any:
-    upload = request.files.get("file")
-    if upload is None:
-        return request.get_json()
+    """The account file: the JSON body, or the multipart `file`; either at most ACCOUNT_IMPORT_MAX_BYTES."""
+    limit = allow_upload_body("ACCOUNT_IMPORT_MAX_BYTES")
     try:
-        return json.load(upload.stream)
+        upload = request.files.get("file")
+    except RequestEntityTooLarge as exc:  # the body is over the limit plus the multipart envelope
+        raise _account_file_too_large(limit) from exc
+    if upload is None:
+        if (request.content_length or 0) > limit:
+            raise _account_file_too_large(limit)
+        return request.get_json()
+    data = upload.stream.read(limit + 1)
+    if len(data) > limit:
+        raise _account_file_too_large(limit)
+    try:
+        return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise APIError(400, "Malformed JSON in the uploaded file.") from exc
 
@@ -180,7 +196,6 @@ def import_account() -> ResponseReturnValue:
       "409":
         $ref: "#/components/responses/Conflict"
     """
-    request.max_content_length = current_app.config["ACCOUNT_IMPORT_MAX_BYTES"]
     user = _user()
     with acting_as(user):
         restore = restore_account(_uploaded_json(), user)

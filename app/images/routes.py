@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.errors import APIError
 from app.extensions import db
 from app.images.validation import InvalidImage, image_content_type
+from app.limits import allow_upload_body, megabytes
 from app.models import StoredImage
 from app.storage import get_storage, is_valid_key, new_key, validate_storage_config
 
@@ -43,18 +44,17 @@ def _add_error_message(response: Response) -> Response:
 
 
 def _too_large() -> APIError:
-    megabytes = current_app.config["IMAGE_MAX_BYTES"] / (1024 * 1024)
-    return APIError(413, f"The image is larger than {megabytes:g} MB.")
+    return APIError(413, f"The image is larger than {megabytes(current_app.config['IMAGE_MAX_BYTES'])}.")
 
 
 def _uploaded_bytes() -> bytes:
+    limit = allow_upload_body("IMAGE_MAX_BYTES")
     try:
         upload = request.files.get("file")
-    except RequestEntityTooLarge as exc:  # the body is over MAX_CONTENT_LENGTH
+    except RequestEntityTooLarge as exc:  # the body is over the image limit plus the multipart envelope
         raise _too_large() from exc
     if upload is None:
         raise APIError(400, "No file was submitted in the `file` field.")
-    limit = current_app.config["IMAGE_MAX_BYTES"]
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise _too_large()

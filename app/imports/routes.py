@@ -6,7 +6,7 @@ import json
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -17,6 +17,7 @@ from app.errors import error_response
 from app.extensions import db
 from app.imports import service
 from app.imports.schemas import ImportBatchSchema, ImportBatchSummarySchema
+from app.limits import allow_upload_body
 from app.models import User
 from app.models.import_batch import ImportBatch
 from app.permissions import get_visible_or_404, visible
@@ -26,13 +27,12 @@ from app.resources.schemas import API_ENDPOINTS
 
 blueprint = Blueprint("imports", __name__)
 API_ENDPOINTS[ImportBatch] = "imports.detail"
-MULTIPART_OVERHEAD = 64 * 1024
 
 
 @blueprint.before_request
 def _allow_large_uploads() -> None:
-    # Spreadsheets may be larger than the app-wide body limit (sized for JSON and images).
-    request.max_content_length = current_app.config["IMPORT_MAX_BYTES"] + MULTIPART_OVERHEAD
+    # Spreadsheets may be larger than the app-wide body limit (sized for JSON).
+    allow_upload_body("IMPORT_MAX_BYTES")
 
 
 @blueprint.errorhandler(RequestEntityTooLarge)
