@@ -177,7 +177,7 @@ def test_every_pod_runs_unprivileged_on_a_read_only_root(rendered: tuple[str, li
 def test_the_pods_run_as_the_users_of_their_images(base: list[dict]) -> None:
     dockerfile = (ROOT / "docker" / "app.Dockerfile").read_text()
     assert f"--uid {APP_UID}" in dockerfile
-    assert "USER nginx" in (ROOT / "docker" / "nginx.Dockerfile").read_text()
+    assert f"USER {NGINX_UID}:{NGINX_UID}" in (ROOT / "docker" / "nginx.Dockerfile").read_text()
     expected = {"appl-tracky-app": APP_UID, "appl-tracky-migrate": APP_UID, "appl-tracky-nginx": NGINX_UID}
     for workload in _workloads(base):
         assert (
