@@ -18,7 +18,7 @@ from app.imports.links import JOB_URL_TEXT, source_link
 from app.models import Address, Application, ApplicationStatus, Company, Label, Link, PositionLocation, User
 from app.models.base import utcnow
 from app.permissions import resolve_reference, resolve_references
-from app.resources.schemas import INT32, PlainSchema, storable_text
+from app.validation import INT32, PlainSchema, storable_text
 
 FIELDS = ("user_company_id", "position_title", "notes", "job_description_notes", "extra")
 ADDRESS_FIELDS = ("place_name", "country", "state", "city", "street", "full_address", "zipcode")
