@@ -34,6 +34,7 @@ def register_database_default(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app import storage
     from app.auth.loader import init_login
     from app.database import enable_sqlite_foreign_keys, render_migration_item
 
@@ -60,6 +61,7 @@ def register_extensions(app: Flask) -> None:
         max_age=600,
     )
     limiter.init_app(app)
+    storage.init_app(app)
 
 
 def _migrations_dir() -> str:
