@@ -25,10 +25,10 @@ import sqlalchemy as sa
 from marshmallow import EXCLUDE, ValidationError, fields, post_load, pre_load
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemySchema, SQLAlchemySchemaOpts
 from sqlalchemy import inspect
-from sqlalchemy.orm import RelationshipDirection
 
 from app.api.endpoints import api_url
 from app.models.base import utcnow
+from app.models.ownership import is_owned_many, is_owned_one
 from app.permissions import acting_user, resolve_label, resolve_reference
 from app.validation import INT32, PlainSchema, storable_text  # noqa: F401 - PlainSchema's home is app.validation
 
@@ -192,24 +192,16 @@ class Patch:
             if key == "id":
                 continue  # uuids select nested objects; they are never written
             relationship = relationships.get(key)
-            if relationship is not None and _is_owned_one(relationship):
+            if relationship is not None and is_owned_one(relationship):
                 current = getattr(obj, key)
                 setattr(obj, key, None if value is None else value.apply(current, top_level=False))
-            elif relationship is not None and _is_owned_many(relationship):
+            elif relationship is not None and is_owned_many(relationship):
                 setattr(obj, key, _apply_list(getattr(obj, key), value))
             else:
                 setattr(obj, key, value)
         if top_level and instance is not None:
             obj.modified_at = utcnow()  # a change to nested parts or labels is a change too
         return obj
-
-
-def _is_owned_one(relationship: Any) -> bool:
-    return relationship.direction is RelationshipDirection.MANYTOONE and "delete-orphan" in relationship.cascade
-
-
-def _is_owned_many(relationship: Any) -> bool:
-    return relationship.direction is RelationshipDirection.ONETOMANY and "delete-orphan" in relationship.cascade
 
 
 def _apply_list(current: list[Any], patches: list[Patch]) -> list[Any]:
