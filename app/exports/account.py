@@ -25,8 +25,8 @@ from typing import Any
 from marshmallow import ValidationError
 from sqlalchemy import Column, Table, UniqueConstraint, and_, exists, insert, or_, select
 
+from app.codec import DecodeError, decode, encode, python_type
 from app.errors import APIError
-from app.exports.account_codec import DecodeError, decode, encode, python_type
 from app.extensions import db
 from app.imports.stored import STORED_JSON
 from app.models import Base, User
