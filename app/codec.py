@@ -12,7 +12,10 @@ import decimal
 import uuid
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import Column, TypeDecorator
+
+from app.validation import storable_text
 
 
 class DecodeError(ValueError):
@@ -83,8 +86,11 @@ def _decode_by_type(kind: type | None, value: Any) -> Any:
         raise DecodeError("Not a valid duration in seconds.")
     if kind is float and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise DecodeError("Not a valid number.")
-    if kind is str and "\x00" in _text(value):
-        raise DecodeError("NUL characters are not allowed.")
+    if kind is str:
+        try:
+            storable_text(_text(value))
+        except ValidationError as exc:
+            raise DecodeError(exc.messages[0]) from exc
     return value
 
 
