@@ -91,3 +91,30 @@ def test_importing_the_storage_registers_no_listener_on_other_sessions():
         "assert not list(Session().dispatch.after_commit)\n"
     )
     subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parent.parent)
+
+
+def _modules_loaded_by(imports: str) -> set[str]:
+    script = f"import sys\n{imports}\nprint('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True, cwd=Path(__file__).parent.parent
+    )
+    return set(result.stdout.split())
+
+
+FACES = ("app.resources", "app.api", "app.graphql", "app.openapi", "app.auth.routes", "app.images.routes")
+
+
+def test_the_import_and_export_engines_import_no_http_face():
+    engines = [
+        f"app.{package}.{path.stem}"
+        for package in ("imports", "exports")
+        for path in (Path(__file__).parent.parent / "app" / package).glob("*.py")
+        if path.stem != "__init__"
+    ]
+    loaded = _modules_loaded_by("\n".join(f"import {module}" for module in engines))
+    assert not {name for name in loaded if name.startswith(FACES)}
+
+
+def test_sign_in_imports_nothing_of_the_rest_api():
+    loaded = _modules_loaded_by("import app.auth.routes, app.auth.schemas")
+    assert not {name for name in loaded if name.startswith("app.resources")}

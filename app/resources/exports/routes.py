@@ -16,14 +16,14 @@ from app.exports.account import dump_account, restore_account
 from app.exports.activity import COLUMNS as ACTIVITY_COLUMNS
 from app.exports.activity import activity_rows
 from app.exports.csv_writer import csv_stream
-from app.exports.feeds import feed_owner, feed_rate_key
+from app.exports.feeds import feed_owner
 from app.exports.filters import application_criteria, date_range
 from app.exports.import_layout import import_layout
 from app.exports.rows import Layout, application_rows, default_layout, extra_keys
 from app.exports.xlsx_writer import MIME_TYPE as XLSX_MIME_TYPE
 from app.exports.xlsx_writer import write_xlsx
 from app.extensions import db, limiter
-from app.models import User
+from app.models import User, hash_feed_token
 from app.models.base import utctoday
 
 blueprint = ApiBlueprint("exports", __name__)
@@ -180,6 +180,11 @@ def import_account() -> ResponseReturnValue:
 
 def _feed_limit() -> str:
     return current_app.config["FEED_RATE_LIMIT"]
+
+
+def feed_rate_key() -> str:
+    """Rate limits count per feed (hashed), not per address: spreadsheet services share addresses."""
+    return "feed:" + hash_feed_token((request.view_args or {}).get("token", ""))
 
 
 @blueprint.get("/api/feeds/<token>/applications.csv", login=False)
