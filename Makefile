@@ -53,12 +53,13 @@ test: install-dev ## The whole test suite, on SQLite and PostgreSQL
 bench: install-dev ## REST throughput and p50/p99 under gunicorn (2 workers) on SQLite and PostgreSQL; BENCH_ARGS=--duration 30
 	$(BIN)/python scripts/bench_rest.py $(BENCH_ARGS)
 
-lint: install-dev ## ruff
+lint: install-dev ## ruff: lint rules and formatting
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: install-dev
 	$(BIN)/ruff check --fix .
-	$(BIN)/ruff format app tests
+	$(BIN)/ruff format .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -34,6 +34,7 @@ def register_database_default(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app import storage
     from app.auth.loader import init_login
     from app.database import enable_sqlite_foreign_keys, render_migration_item
 
@@ -60,6 +61,7 @@ def register_extensions(app: Flask) -> None:
         max_age=600,
     )
     limiter.init_app(app)
+    storage.init_app(app)
 
 
 def _migrations_dir() -> str:
@@ -70,13 +72,13 @@ def _migrations_dir() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blueprint as auth_blueprint
-    from app.exports.routes import blueprint as exports_blueprint
     from app.graphql import create_blueprint as graphql_blueprint
     from app.health import blueprint as health_blueprint
     from app.images.routes import blueprint as images_blueprint
-    from app.imports.routes import blueprint as imports_blueprint
     from app.openapi import blueprint as openapi_blueprint
     from app.resources import register_resources
+    from app.resources.exports.routes import blueprint as exports_blueprint
+    from app.resources.imports.routes import blueprint as imports_blueprint
 
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(exports_blueprint)

@@ -2,22 +2,20 @@
 
 Generic over `db.metadata`, so a table added later is covered without touching this module.
 Values are encoded so that they load back as the same Python values (UUIDs, timezone-aware
-datetimes, dates, decimals, bytes, JSON documents); decoding is driven by each column's type.
+datetimes, dates, decimals, bytes, JSON documents) by `app.codec`, driven by each column's type.
 Rows are inserted parent tables first (`metadata.sorted_tables`), in one transaction.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import decimal
-import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Integer, MetaData, Table, TypeDecorator, func, select
+from sqlalchemy import Integer, MetaData, Table, func, select
 from sqlalchemy.engine import Connection
 
+from app.codec import DecodeError, decode, encode
 from app.schema_version import database_revisions
 
 FORMAT = "appl-tracky-backup"
@@ -28,57 +26,18 @@ class BackupError(Exception):
     """The backup cannot be taken or restored as asked; the message says why."""
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return str(value)  # a string keeps every digit; a JSON number would go through float
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode("ascii")
-    return value
-
-
-def _python_type(column_type: Any) -> type | None:
-    while isinstance(column_type, TypeDecorator):
-        column_type = column_type.impl_instance
-    try:
-        return column_type.python_type
-    except NotImplementedError:
-        return None
-
-
-def _decoder(column_type: Any):
-    python_type = _python_type(column_type)
-    decoders = {
-        uuid.UUID: uuid.UUID,
-        dt.datetime: dt.datetime.fromisoformat,
-        dt.date: dt.date.fromisoformat,
-        dt.time: dt.time.fromisoformat,
-        dt.timedelta: lambda seconds: dt.timedelta(seconds=seconds),
-        decimal.Decimal: decimal.Decimal,
-        bytes: base64.b64decode,
-    }
-    return decoders.get(python_type) if python_type else None
-
-
 def _decode_rows(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     unknown = {name for row in rows for name in row} - set(table.columns.keys())
     if unknown:
         raise BackupError(f"table {table.name}: columns {sorted(unknown)} are not in the current schema")
-    decoders = {column.key: _decoder(column.type) for column in table.columns}
-    decoded = []
-    for row in rows:
-        decoded.append(
-            {
-                name: (decoders[name](value) if value is not None and decoders[name] else value)
-                for name, value in row.items()
-            }
-        )
-    return decoded
+    return [{name: _decode(table, index, name, value) for name, value in row.items()} for index, row in enumerate(rows)]
+
+
+def _decode(table: Table, index: int, name: str, value: Any) -> Any:
+    try:
+        return decode(table.columns[name], value)
+    except DecodeError as exc:
+        raise BackupError(f"table {table.name}, row {index}, column {name}: {exc}") from exc
 
 
 def dump(connection: Connection, metadata: MetaData, created_at: dt.datetime) -> dict[str, Any]:
@@ -87,7 +46,7 @@ def dump(connection: Connection, metadata: MetaData, created_at: dt.datetime) ->
     for table in metadata.sorted_tables:
         order = list(table.primary_key.columns) or list(table.columns)
         result = connection.execute(select(table).order_by(*order))
-        tables[table.name] = [{key: _encode(value) for key, value in row._mapping.items()} for row in result]
+        tables[table.name] = [{key: encode(value) for key, value in row._mapping.items()} for row in result]
     return {
         "format": FORMAT,
         "version": VERSION,

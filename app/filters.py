@@ -12,19 +12,8 @@ from typing import Any, ClassVar
 from marshmallow import ValidationError
 from sqlalchemy import Select
 
-NUL_MESSAGE = "NUL characters are not allowed."
-
-
-def text_value(value: str) -> str:
-    """A value compared as text: the databases refuse NUL characters and lone surrogates (a GraphQL variable
-    can carry `"\\ud800"`; the drivers raise), so say so first."""
-    if "\x00" in value:
-        raise ValidationError(NUL_MESSAGE)
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValidationError("Not valid Unicode text.") from exc
-    return value
+from app.models import Company, Label
+from app.validation import storable_text
 
 
 class Filter:
@@ -59,7 +48,7 @@ class IContains(Filter):
     column: Any
 
     def apply(self, query: Select, value: str) -> Select:
-        return query.where(self.column.icontains(text_value(value), autoescape=True))
+        return query.where(self.column.icontains(storable_text(value), autoescape=True))
 
 
 @dataclass(frozen=True)
@@ -70,7 +59,7 @@ class RelatedEquals(Filter):
     column: Any
 
     def apply(self, query: Select, value: str) -> Select:
-        return query.where(self.relationship.any(self.column == text_value(value)))
+        return query.where(self.relationship.any(self.column == storable_text(value)))
 
 
 @dataclass(frozen=True)
@@ -88,3 +77,11 @@ class RelatedIsNull(Filter):
         if flag in ("false", "0", "no"):
             return query.where(self.relationship.any())
         raise ValidationError("Must be true or false.")
+
+
+# The filters of the company list, for the REST list and the GraphQL connection alike.
+COMPANY_FILTERS: dict[str, Filter] = {
+    "labels__isnull": RelatedIsNull(Company.labels),
+    "labels__text": RelatedEquals(Company.labels, Label.text),
+    "name__icontains": IContains(Company.name),
+}

@@ -3,6 +3,12 @@
 Every query a caller can reach is built here: lists are filtered in SQL to the caller's rows
 (plus the global labels, which everyone may read), lookups of another user's row behave exactly
 like lookups of a missing one, and references in input are resolved through the same filter.
+
+The acting user travels one way: as an explicit `user` argument, from the view (`app.api.current_user()`)
+or the CLI command down through every engine (REST, imports, exports and their restore). The contextvar
+behind `acting_as`/`acting_user` exists for the one layer that cannot take arguments, the marshmallow
+fields of the nested writes (`app.resources.schemas`: marshmallow 4 has no context); `app.api` sets it
+for every view, and any other caller that loads those schemas wraps the load in `acting_as`.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ _acting_user: ContextVar[User | None] = ContextVar("acting_user", default=None)
 
 @contextmanager
 def acting_as(user: User) -> Iterator[User]:
-    """Run a block (a request's write, an import, a CLI command) on behalf of `user`."""
+    """Let the nested-write schemas read `user` as the acting user while the block runs (see above)."""
     token = _acting_user.set(user)
     try:
         yield user
@@ -36,7 +42,7 @@ def acting_as(user: User) -> Iterator[User]:
 
 
 def acting_user() -> User:
-    """The user on whose behalf the current code runs; an error if nobody is."""
+    """The user on whose behalf the nested-write schemas load input; an error if nobody is."""
     user = _acting_user.get()
     if user is None:
         raise RuntimeError("no acting user: wrap the call in permissions.acting_as(user)")

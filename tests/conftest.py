@@ -1,4 +1,10 @@
-"""Fixtures: an app per test on a clean database, users, and clients logged in by the real token path.
+"""Fixtures: an app per configuration on a clean database per test, users, and clients logged in by the
+real token path.
+
+Building an app costs a tenth of a second (werkzeug compiles every URL rule), so the `app` fixture builds
+one per configuration (the settings `app_config` gives, compared by value) and hands it to every test with
+those settings; each test still starts from an empty database (plus the global labels), an empty image
+folder, fresh rate-limit counters, and the settings and extension state the app was built with.
 
 Every test that uses `app` runs twice: on SQLite and on PostgreSQL. PostgreSQL is found at
 TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres); the suite creates its own
@@ -9,8 +15,11 @@ REQUIRE_POSTGRES=1 (as in CI), which makes a missing server a failure.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +30,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.cli.labels import seed_global_labels
 from app.config import TestingConfig
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import Base, User
 
 PASSWORD = "correct horse battery staple"
@@ -81,15 +90,49 @@ def empty_database() -> None:
             connection.execute(table.delete())
 
 
+@pytest.fixture(scope="session")
+def images_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The image folder of the default settings, emptied after every test."""
+    return tmp_path_factory.mktemp("images")
+
+
 @pytest.fixture
-def app_config(database_url: str, tmp_path) -> TestingConfig:
+def app_config(database_url: str, images_root: Path) -> TestingConfig:
     """The settings the `app` fixture uses; override this fixture to change them for a module."""
-    return make_config(database_url, IMAGE_STORAGE_PATH=str(tmp_path / "images"))
+    return make_config(database_url, IMAGE_STORAGE_PATH=str(images_root))
+
+
+# Apps already built, by their settings; the oldest is dropped beyond a few (per-test settings, such as a
+# tmp_path in them, would otherwise keep every app and its connections alive).
+_APPS: OrderedDict[tuple, Flask] = OrderedDict()
+_MAX_APPS = 4
+
+
+def _settings_key(config: TestingConfig) -> tuple:
+    return tuple(sorted((name, repr(getattr(config, name))) for name in dir(config) if name.isupper()))
+
+
+def app_for(config: TestingConfig) -> Flask:
+    """The app built with these settings, built on first use."""
+    key = _settings_key(config)
+    if key in _APPS:
+        _APPS.move_to_end(key)
+        return _APPS[key]
+    app = _APPS[key] = create_app(config)
+    while len(_APPS) > _MAX_APPS:
+        _, old = _APPS.popitem(last=False)
+        with old.app_context():
+            db.engine.dispose()
+    return app
 
 
 @pytest.fixture
-def app(app_config: TestingConfig) -> Iterator[Flask]:
-    app = create_app(app_config)
+def app(app_config: TestingConfig, images_root: Path) -> Iterator[Flask]:
+    app = app_for(app_config)
+    # The limiter is one object for the whole process: bind it to this app again, which also gives it
+    # fresh counters, as building the app did.
+    limiter.init_app(app)
+    settings, extensions = dict(app.config), set(app.extensions)
     with app.app_context():
         empty_database()
         seed_global_labels()
@@ -98,7 +141,12 @@ def app(app_config: TestingConfig) -> Iterator[Flask]:
     with app.app_context():
         db.session.remove()
         empty_database()
-        db.engine.dispose()
+    # What a test changed (settings, lazily built extension state such as the image storage) goes.
+    app.config.clear()
+    app.config.update(settings)
+    for name in set(app.extensions) - extensions:
+        del app.extensions[name]
+    shutil.rmtree(images_root, ignore_errors=True)
 
 
 @pytest.fixture

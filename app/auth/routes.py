@@ -6,26 +6,22 @@ Each allows RATELIMIT_AUTH requests per client address (see app.ratelimits); an 
 
 from __future__ import annotations
 
-from flask import Blueprint
 from flask.typing import ResponseReturnValue
 
+from app.api import ApiBlueprint, json_body, sign_in_limit
 from app.auth import google
 from app.auth.accounts import authenticate, user_for_identity
 from app.auth.revocation import is_revoked, revoke
 from app.auth.schemas import LoginSchema, RefreshSchema, SocialLoginSchema
 from app.auth.tokens import InvalidToken, TokenClaims, decode_token, issue_token
 from app.errors import APIError
-from app.extensions import db, limiter
+from app.extensions import db
 from app.models import User
-from app.ratelimits import THROTTLED, auth_limit, client_address_key, is_preflight
-from app.resources.base import json_body
 
-blueprint = Blueprint("auth", __name__)
+blueprint = ApiBlueprint("auth", __name__)
 
 # One counter per endpoint and client address.
-auth_rate_limit = limiter.limit(
-    auth_limit, key_func=client_address_key, exempt_when=is_preflight, error_message=THROTTLED
-)
+auth_rate_limit = sign_in_limit()
 
 INVALID_REFRESH = "Token is invalid or expired."
 
@@ -35,7 +31,7 @@ def token_pair(user: User) -> tuple[str, str]:
     return issue_token(user.id, "access"), issue_token(user.id, "refresh")
 
 
-@blueprint.post("/api/api-token-auth/", strict_slashes=False)
+@blueprint.post("/api/api-token-auth/", strict_slashes=False, login=False)
 @auth_rate_limit
 def token_auth() -> ResponseReturnValue:
     """Exchange an e-mail (or username) and password for an access and a refresh token."""
@@ -64,7 +60,7 @@ def refresh_claims(token: str) -> TokenClaims:
     return claims
 
 
-@blueprint.post("/api/api-token-refresh/", strict_slashes=False)
+@blueprint.post("/api/api-token-refresh/", strict_slashes=False, login=False)
 @auth_rate_limit
 def token_refresh() -> ResponseReturnValue:
     """Exchange a refresh token for a new access token."""
@@ -72,22 +68,21 @@ def token_refresh() -> ResponseReturnValue:
     return {"access": issue_token(claims.user_id, "access")}
 
 
-@blueprint.post("/api/logout/", strict_slashes=False)
+@blueprint.post("/api/logout/", strict_slashes=False, login=False)
 @auth_rate_limit
 def logout() -> ResponseReturnValue:
     """Revoke a refresh token (204; again for one already revoked). Access tokens expire on their own."""
     revoke(verified_refresh(RefreshSchema().load(json_body())["refresh"]))
-    db.session.commit()
     return "", 204
 
 
-@blueprint.post("/api/login/social/", strict_slashes=False)
+@blueprint.post("/api/login/social/", strict_slashes=False, login=False)
 @auth_rate_limit
 def social_login() -> ResponseReturnValue:
     """Sign in with a Google authorization code; the account is created on first sign-in."""
     body = SocialLoginSchema().load(json_body())
     user = user_for_identity(google.sign_in(body["code"], body["redirect_uri"]))
-    db.session.commit()
+    db.session.commit()  # the account exists before tokens naming it are handed out
     access, refresh = token_pair(user)
     return {
         "token": access,

@@ -3,7 +3,7 @@
 from marshmallow import fields, validate
 
 from app.auth.google import PROVIDER as GOOGLE
-from app.resources.schemas import PlainSchema, storable_text
+from app.validation import PlainSchema, storable_text
 
 PASSWORD = validate.Length(min=1, max=1024)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import request
 from sqlalchemy import select
 
 from app.extensions import db
@@ -25,8 +24,3 @@ def feed_owner(token: str) -> User | None:
         return None
     feed.last_used_at = utcnow()
     return owner
-
-
-def feed_rate_key() -> str:
-    """Rate limits count per feed (hashed), not per address: spreadsheet services share addresses."""
-    return "feed:" + hash_feed_token((request.view_args or {}).get("token", ""))

@@ -11,10 +11,10 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Select, and_, exists, func, or_, select, true
 
-from app.filters import text_value
 from app.imports.options import stored_options_errors
 from app.models import Application, ApplicationStatus, ImportBatch, Label, User
 from app.permissions import resolve_label, resolve_reference
+from app.validation import storable_text
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -48,9 +48,9 @@ class DateRangeSchema(Schema):
 
 
 class ApplicationExportSchema(DateRangeSchema):
-    # Both are compared in SQL: `text_value` refuses what the databases cannot take (a NUL was a 500).
-    label = fields.String(load_default=None, validate=[validate.Length(max=200), text_value])
-    status = fields.String(load_default=None, validate=[validate.Length(max=50), text_value])
+    # Both are compared in SQL: `storable_text` refuses what the databases cannot take (a NUL was a 500).
+    label = fields.String(load_default=None, validate=[validate.Length(max=200), storable_text])
+    status = fields.String(load_default=None, validate=[validate.Length(max=50), storable_text])
     layout = fields.UUID(load_default=None)
 
 

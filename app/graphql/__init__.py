@@ -7,15 +7,17 @@ from typing import Any
 from cross_web import HTTPException  # what strawberry's Flask view raises for transport errors
 from flask import Blueprint, Request, Response, jsonify, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user as login_user
 from strawberry.flask.views import GraphQLView
+
+from app.api import current_user
 
 
 class DashboardGraphQLView(GraphQLView):
     """Strawberry's Flask view with the caller in the context and JSON for transport errors."""
 
     def get_context(self, request: Request, response: Response) -> dict[str, Any]:
-        user = current_user._get_current_object() if current_user.is_authenticated else None
+        user = current_user() if login_user.is_authenticated else None
         return {"request": request, "response": response, "user": user}
 
     def dispatch_request(self) -> ResponseReturnValue:

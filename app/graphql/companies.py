@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 from strawberry.types.nodes import SelectedField, Selection
 
 from app.extensions import db
-from app.filters import Filter, IContains, RelatedEquals, RelatedIsNull
+from app.filters import COMPANY_FILTERS
 from app.graphql.cursors import parse_ordering
 from app.graphql.errors import QueryError
 from app.graphql.types import CompanyConnection, CompanyEdge, PageInfo
@@ -26,19 +26,12 @@ from app.models import (
     ApplicationStatusLink,
     Company,
     CompanyRating,
-    Label,
     PositionLocation,
     User,
 )
 from app.permissions import visible
 
 MAX_FIRST = 100
-
-FILTERS: dict[str, Filter] = {
-    "labels__isnull": RelatedIsNull(Company.labels),
-    "labels__text": RelatedEquals(Company.labels, Label.text),
-    "name__icontains": IContains(Company.name),
-}
 
 # GraphQL field name -> (relationship, the same for the related type). Every relationship field of
 # the types in app.graphql.types must be here, or it would be lazy-loaded once per row.
@@ -96,7 +89,7 @@ def node_selections(connection_selections: Iterable[Selection]) -> list[Selectio
 def filtered_companies(user: User, arguments: dict[str, Any]) -> Select:
     """The caller's companies narrowed by the filter arguments (None or "" means not given)."""
     query = visible(Company, user)
-    for name, flt in FILTERS.items():
+    for name, flt in COMPANY_FILTERS.items():
         value = arguments.get(name)
         if value is None or value == "":
             continue

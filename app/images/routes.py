@@ -8,12 +8,12 @@ rich-text editor reads.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.api import ApiBlueprint, current_user
 from app.errors import APIError
 from app.extensions import db
 from app.images.validation import InvalidImage, image_content_type
@@ -21,7 +21,7 @@ from app.limits import allow_upload_body, megabytes
 from app.models import StoredImage
 from app.storage import get_storage, is_valid_key, new_key, validate_storage_config
 
-blueprint = Blueprint("images", __name__)
+blueprint = ApiBlueprint("images", __name__)
 blueprint.record_once(lambda state: validate_storage_config(state.app.config))
 
 SERVE_HEADERS = {
@@ -61,8 +61,7 @@ def _uploaded_bytes() -> bytes:
     return data
 
 
-@blueprint.post("/api/private-image/", strict_slashes=False)
-@login_required
+@blueprint.post("/api/private-image/", strict_slashes=False, login=True)
 def upload_image() -> ResponseReturnValue:
     """Store an image pasted into notes; answers its absolute capability URL.
 
@@ -96,15 +95,15 @@ def upload_image() -> ResponseReturnValue:
     storage = get_storage()
     storage.save(key, data, content_type)
     try:
-        db.session.add(StoredImage(user_id=current_user.id, key=key, content_type=content_type, size=len(data)))
-        db.session.commit()
+        db.session.add(StoredImage(user_id=current_user().id, key=key, content_type=content_type, size=len(data)))
+        db.session.commit()  # the file must not outlive a failed commit: see below
     except BaseException:
         storage.delete(key)  # no row, no file
         raise
     return {"image_url": url_for("images.serve_image", key=key, _external=True)}
 
 
-@blueprint.get("/api/private-image/<key>/", strict_slashes=False)
+@blueprint.get("/api/private-image/<key>/", strict_slashes=False, login=False)
 def serve_image(key: str) -> ResponseReturnValue:
     """The image's bytes, to whoever holds its URL."""
     if not is_valid_key(key):

@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from app.imports.dates import looks_like_date
 from app.imports.statuses import STAGES, stage_for
+from app.imports.words import normalize_words
 
 HEADER_SEARCH_ROWS = 20
 
@@ -214,7 +215,8 @@ class Column:
 
 
 def normalize_header(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", text.casefold().replace("_", " ")).split())
+    """A header compared as words; `job_url` is "job url" too."""
+    return normalize_words(text.replace("_", " "))
 
 
 def _header_score(cells: Sequence[Any]) -> int:

@@ -14,16 +14,14 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from app.imports.words import normalize_words
+
 TRACKING_PARAMS = re.compile(r"^(utm_.*|gclid|fbclid|mc_cid|mc_eid|ref|refid|trk|trackingid|src|source)$", re.I)
 
 
 def company_key(name: str) -> str:
     """A company name compared ignoring case and all spacing: "Acme  Corp" is "acmecorp"."""
     return "".join(name.casefold().split())
-
-
-def text_key(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
 
 
 def normalize_url(url: str) -> str:
@@ -34,7 +32,7 @@ def normalize_url(url: str) -> str:
     try:
         parts = urlsplit(text)
     except ValueError:
-        return text_key(url)
+        return normalize_words(url)
     host = (parts.hostname or "").casefold().removeprefix("www.")
     query = urlencode(
         sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k))
@@ -46,7 +44,7 @@ def normalize_url(url: str) -> str:
 def base_match_key(job_url: str | None, company: str, position: str) -> str:
     if job_url:
         return "url:" + normalize_url(job_url)
-    return f"cp:{company_key(company)}|{text_key(position)}"
+    return f"cp:{company_key(company)}|{normalize_words(position)}"
 
 
 def digest(text: str) -> str:

@@ -32,7 +32,7 @@ from app.imports.columns import FIELDS, SINGLE_FIELDS, Column
 from app.imports.dates import DATE_ORDERS
 from app.imports.errors import ImportFileError
 from app.imports.statuses import STATUS_MAX_LENGTH
-from app.resources.schemas import PlainSchema, storable_text
+from app.validation import PlainSchema, storable_text
 
 OPTIONS_VERSION = 1
 

@@ -13,15 +13,24 @@ from datetime import UTC, date
 from typing import Any
 
 from marshmallow import RAISE, fields, validate
+from sqlalchemy.orm import selectinload
 
 from app.imports.links import JOB_URL_TEXT, source_link
 from app.models import Address, Application, ApplicationStatus, Company, Label, Link, PositionLocation, User
 from app.models.base import utcnow
 from app.permissions import resolve_reference, resolve_references
-from app.resources.schemas import INT32, PlainSchema, storable_text
+from app.validation import INT32, PlainSchema, storable_text
 
 FIELDS = ("user_company_id", "position_title", "notes", "job_description_notes", "extra")
 ADDRESS_FIELDS = ("place_name", "country", "state", "city", "street", "full_address", "zipcode")
+# What `snapshot`, `apply_update` and `restore` read of an application: load it with these, for a whole chunk.
+SNAPSHOT_LOADS = (
+    selectinload(Application.statuses),
+    selectinload(Application.labels),
+    selectinload(Application.position_locations).selectinload(PositionLocation.location),
+    selectinload(Application.job_description_page),
+    selectinload(Application.job_source),
+)
 
 
 def _link(link: Link | None) -> dict[str, Any] | None:

@@ -7,8 +7,9 @@ word we do not know stays a status of its own text rather than being replaced or
 from __future__ import annotations
 
 import difflib
-import re
 from functools import lru_cache
+
+from app.imports.words import normalize_words as normalize_word  # how status words are compared
 
 STATUS_MAX_LENGTH = 50
 
@@ -111,11 +112,6 @@ STAGES: dict[str, tuple[str, ...]] = {
 STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
 _WORD_TO_STAGE = {word: stage for stage, words in STAGES.items() for word in words}
 FUZZY_CUTOFF = 0.8
-
-
-def normalize_word(text: str) -> str:
-    """Lower case, punctuation as spaces, single spaces: how status words are compared."""
-    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())
 
 
 @lru_cache(maxsize=2048)

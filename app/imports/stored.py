@@ -17,7 +17,7 @@ from marshmallow import ValidationError, fields, validate
 from app.imports.options import flat_messages, stored_options_errors
 from app.imports.snapshot import load_snapshot
 from app.models.import_batch import BATCH_STATES, RECORD_ACTIONS
-from app.resources.schemas import PlainSchema
+from app.validation import PlainSchema
 
 Check = Callable[[Any], list[str]]
 

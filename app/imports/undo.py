@@ -1,8 +1,8 @@
 """Undoing a committed batch: updated applications are put back, created rows are removed.
 
-Applications the batch created go with everything the database cascades from them (statuses,
-locations, label pairings) and the links and addresses they own; companies and labels it created
-go too, unless something else uses them by now. A batch whose applications a later committed
+Applications the batch created go with every row they own (statuses, locations, links, addresses:
+`models.ownership.owned_child_ids`) and their label pairings; companies and labels it created go
+too, unless something else uses them by now. A batch whose applications a later committed
 batch has updated cannot be undone before that later one (that would undo the later one halfway).
 """
 
@@ -14,28 +14,22 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 from sqlalchemy import delete, exists, select
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.imports.errors import ImportFileError
 from app.imports.options import flat_messages
-from app.imports.snapshot import load_snapshot, restore
+from app.imports.snapshot import SNAPSHOT_LOADS, load_snapshot, restore
 from app.models import (
-    Address,
     Application,
-    ApplicationStatus,
-    ApplicationStatusLink,
     Company,
-    CompanyRating,
     Label,
-    Link,
-    PositionLocation,
     User,
     application_labels,
     company_labels,
 )
 from app.models.base import utcnow
 from app.models.import_batch import ImportBatch, ImportRecord
+from app.models.ownership import owned_child_ids
 from app.permissions import owner_clause
 
 CHUNK = 500
@@ -123,13 +117,7 @@ def _restore_updated(updated: list[tuple[uuid.UUID, dict[str, Any]]], user: User
             for a in db.session.scalars(
                 select(Application)
                 .where(owner_clause(Application, user), Application.id.in_([i for i, _ in chunk]))
-                .options(
-                    selectinload(Application.statuses),
-                    selectinload(Application.labels),
-                    selectinload(Application.position_locations).selectinload(PositionLocation.location),
-                    selectinload(Application.job_description_page),
-                    selectinload(Application.job_source),
-                )
+                .options(*SNAPSHOT_LOADS)
             )
         }
         for application_id, previous in chunk:
@@ -152,21 +140,17 @@ def _delete_owned(model: type, ids: Iterable[uuid.UUID], user: User) -> None:
         )
 
 
+def _delete_with_owned(model: type, ids: list[uuid.UUID], user: User) -> None:
+    """Delete these rows and every row they own (found from the mappers: links, addresses, statuses, ...)."""
+    owned = owned_child_ids(db.session, model, ids)  # read first: owned one-to-ones hang off the parents' keys
+    _delete_owned(model, ids, user)
+    for child, child_ids in owned.items():
+        _delete_owned(child, child_ids, user)  # rows the database cascaded already are simply not there
+
+
 def _delete_applications(ids: list[uuid.UUID], user: User) -> None:
     for chunk in _chunks(ids):
-        in_chunk = Application.id.in_(chunk)
-        links = _ids(select(Application.job_description_page_id).where(in_chunk))
-        links += _ids(select(Application.job_source_id).where(in_chunk))
-        links += _ids(
-            select(ApplicationStatusLink.link_id)
-            .join(ApplicationStatus, ApplicationStatusLink.application_status_id == ApplicationStatus.id)
-            .where(ApplicationStatus.application_id.in_(chunk))
-        )
-        addresses = _ids(select(PositionLocation.location_id).where(PositionLocation.application_id.in_(chunk)))
-        # The database cascades to statuses, their links, locations and label pairings.
-        _delete_owned(Application, chunk, user)
-        _delete_owned(Link, links, user)
-        _delete_owned(Address, addresses, user)
+        _delete_with_owned(Application, chunk, user)
 
 
 def _delete_unused_companies(ids: list[uuid.UUID], user: User) -> None:
@@ -176,14 +160,8 @@ def _delete_unused_companies(ids: list[uuid.UUID], user: User) -> None:
             .where(owner_clause(Company, user), Company.id.in_(chunk))
             .where(~exists().where(Application.user_company_id == Company.id))
         )
-        if not unused:
-            continue
-        links = _ids(select(Company.home_page_id).where(Company.id.in_(unused)))
-        links += _ids(select(CompanyRating.source_id).where(CompanyRating.company_id.in_(unused)))
-        addresses = _ids(select(Company.hq_location_id).where(Company.id.in_(unused)))
-        _delete_owned(Company, unused, user)
-        _delete_owned(Link, links, user)
-        _delete_owned(Address, addresses, user)
+        if unused:
+            _delete_with_owned(Company, unused, user)
 
 
 def _delete_unused_labels(ids: list[uuid.UUID], user: User) -> None:

@@ -11,14 +11,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.imports.existing import Earlier, ExistingIndex
 from app.imports.links import COMPANY_URL_TEXT, JOB_URL_TEXT, source_link
 from app.imports.matching import company_key
 from app.imports.planning import RowPlan
-from app.imports.snapshot import apply_update, snapshot
+from app.imports.snapshot import SNAPSHOT_LOADS, apply_update, snapshot
 from app.imports.stored import record_values_errors
 from app.models import (
     Address,
@@ -193,13 +192,7 @@ class BulkWriter:
             for application in db.session.scalars(
                 visible(Application, self.user)
                 .where(Application.id.in_([e.application_id for _, _, e in pending]))
-                .options(
-                    selectinload(Application.statuses),
-                    selectinload(Application.labels),
-                    selectinload(Application.position_locations).selectinload(PositionLocation.location),
-                    selectinload(Application.job_description_page),
-                    selectinload(Application.job_source),
-                )
+                .options(*SNAPSHOT_LOADS)
             )
         }
         earlier_values = dict(

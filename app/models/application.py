@@ -11,8 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Entity, OwnedMixin, utctoday
 from app.models.common import Address, Link
-from app.models.company import Company, owned_one
+from app.models.company import Company
 from app.models.label import Label, application_labels
+from app.models.ownership import owned_one
 
 
 class Application(OwnedMixin, Entity):

@@ -11,11 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.models.base import Entity, OwnedMixin, utctoday
 from app.models.common import Address, Link
 from app.models.label import Label, company_labels
-
-
-def owned_one(target: type, column: str) -> Mapped:
-    """A one-to-one child held by a foreign key on the parent and deleted with it."""
-    return relationship(target, foreign_keys=column, cascade="all, delete-orphan", single_parent=True, lazy="select")
+from app.models.ownership import owned_one
 
 
 class Company(OwnedMixin, Entity):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from flask import Blueprint, Response, current_app, jsonify, url_for
+from flask import Response, current_app, jsonify, url_for
 from markupsafe import escape
 
+from app.api import ApiBlueprint
 from app.openapi.spec import build_spec
 
-blueprint = Blueprint("openapi", __name__)
+blueprint = ApiBlueprint("openapi", __name__)
 
 # Swagger UI from a CDN, pinned, with subresource integrity (the hashes of the npm package's files).
 SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
@@ -50,7 +51,7 @@ DOCS_PAGE = """<!doctype html>
 """
 
 
-@blueprint.get("/api/openapi.json")
+@blueprint.get("/api/openapi.json", login=False)
 def openapi_json() -> Response:
     """The OpenAPI 3 description of this API, generated from its views and schemas."""
     spec = current_app.extensions.get("openapi_spec")
@@ -59,7 +60,7 @@ def openapi_json() -> Response:
     return jsonify(spec)
 
 
-@blueprint.get("/api/docs", strict_slashes=False)
+@blueprint.get("/api/docs", strict_slashes=False, login=False)
 def docs() -> Response:
     """Interactive documentation of this API (Swagger UI).
 

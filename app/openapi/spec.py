@@ -5,7 +5,8 @@ registers (the same generic operations for every resource); any other view by it
 line is the summary, the rest the description, and a YAML block after `---` (apispec's convention)
 adds or overrides parts of the operation (its `responses` add to the errors every such view has: 401,
 404 for a path parameter, 400/413/415 for a body). A view without a docstring is left out, so the test that
-compares the document with the URL map fails until it is documented.
+compares the document with the URL map fails until it is documented. Whether an operation needs a token is
+what its view declared when it was added (`login=` on `app.api.ApiBlueprint`), never guessed from wrappers.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.yaml_utils import load_yaml_from_docstring
 from flask import Flask
-from flask_login import login_required
 from marshmallow.fields import Field
 from sqlalchemy import inspect as sa_inspect
 from werkzeug.routing import Rule
 
+from app.api import requires_login
 from app.openapi.components import (
     AUTH_OPERATIONS,
     error_responses,
@@ -44,8 +45,6 @@ _CONVERTER_SCHEMAS = {
     "int": {"type": "integer"},
     "float": {"type": "number"},
 }
-# The code object of flask_login's wrapper: a view whose wrapper chain runs it requires a token.
-_LOGIN_REQUIRED_CODE = login_required(lambda: None).__code__
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -252,7 +251,7 @@ def documented_operation(view: Any, view_class: type | None, rule: Rule, method:
     }
     if description.strip():
         operation["description"] = description.strip()
-    if not _requires_login(view, view_class):
+    if not _requires_login(view, rule):
         operation["security"] = []
     else:
         operation["responses"] |= error_responses(401)
@@ -269,15 +268,12 @@ def documented_operation(view: Any, view_class: type | None, rule: Rule, method:
     return operation
 
 
-def _requires_login(view: Any, view_class: type | None) -> bool:
-    if view_class is not None and login_required in getattr(view_class, "decorators", ()):
-        return True
-    function = view
-    while function is not None:
-        if getattr(function, "__code__", None) is _LOGIN_REQUIRED_CODE:
-            return True
-        function = getattr(function, "__wrapped__", None)
-    return False
+def _requires_login(view: Any, rule: Rule) -> bool:
+    """What the view declared when it was added (app.api.ApiBlueprint); a view that declared nothing is an error."""
+    declared = requires_login(view)
+    if declared is None:
+        raise LookupError(f"{rule.rule} ({rule.endpoint}): add it through app.api.ApiBlueprint with login=True/False")
+    return declared
 
 
 # -- small helpers ----------------------------------------------------------------------------------

@@ -11,23 +11,21 @@ import uuid
 from functools import cache
 from typing import Any, ClassVar
 
-from flask import Blueprint, request
+from flask import request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
-from flask_login import current_user, login_required
 from marshmallow import Schema, ValidationError, fields
 from sqlalchemy import Select, inspect
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
-from werkzeug.exceptions import BadRequest
 
+from app.api import ApiBlueprint, current_user, json_body, paginate, register_detail
 from app.errors import APIError
 from app.extensions import db
 from app.filters import Filter
 from app.models import User
-from app.permissions import acting_as, check_writable, get_visible_or_404, visible
-from app.resources.pagination import paginate
-from app.resources.schemas import API_ENDPOINTS, BaseSchema, Patch
+from app.permissions import check_writable, get_visible_or_404, visible
+from app.resources.schemas import BaseSchema, Patch
 
 DEFAULT_ORDERING = "-modified_at"
 
@@ -50,20 +48,12 @@ def eager_options(schema_class: type[Schema], model: type) -> tuple[_AbstractLoa
     return tuple(options)
 
 
-def json_body() -> Any:
-    """The request's JSON; malformed or absurdly nested input is a 400, never a 500."""
-    try:
-        return request.get_json()
-    except (RecursionError, BadRequest) as exc:
-        # Flask answers undecodable JSON with a bare BadRequest outside debug mode; say what was wrong.
-        # (A wrong content type is a 415 and a body over MAX_CONTENT_LENGTH a 413: not BadRequests.)
-        raise APIError(400, "Malformed JSON in the request body.") from exc
-
-
 class ResourceView(MethodView):
-    """Generic owner-scoped CRUD for one model; subclasses set the class attributes below."""
+    """Generic owner-scoped CRUD for one model; subclasses set the class attributes below.
 
-    decorators: ClassVar[list] = [login_required]
+    `resource_blueprint` serves it with a login required and the caller as the acting user (app.api).
+    """
+
     model: ClassVar[type]
     schema: ClassVar[type[BaseSchema]]
     create_schema: ClassVar[type[BaseSchema] | None] = None  # defaults to `schema`
@@ -73,13 +63,9 @@ class ResourceView(MethodView):
     collection_methods: ClassVar[tuple[str, ...]] = ("GET", "POST")
     detail_methods: ClassVar[tuple[str, ...]] = ("GET", "PATCH", "PUT", "DELETE")
 
-    def dispatch_request(self, **kwargs: Any) -> ResponseReturnValue:
-        with acting_as(self.user):
-            return super().dispatch_request(**kwargs)
-
     @property
     def user(self) -> User:
-        return current_user._get_current_object()
+        return current_user()
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -210,11 +196,11 @@ def _item_id(item: Any) -> uuid.UUID | None:
         return None
 
 
-def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> Blueprint:
-    """One blueprint for one resource: collection and detail URLs, with or without the slash."""
-    blueprint = Blueprint(name, __name__)
+def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> ApiBlueprint:
+    """One blueprint for one resource: collection and detail URLs, with or without the slash, login required."""
+    blueprint = ApiBlueprint(name, __name__)
     view_func = view.as_view("resource")
-    blueprint.add_url_rule(url, view_func=view_func, methods=view.collection_methods, strict_slashes=False)
-    blueprint.add_url_rule(f"{url}<uuid:uuid>/", view_func=view_func, methods=view.detail_methods, strict_slashes=False)
-    API_ENDPOINTS[view.model] = f"{name}.resource"
+    for rule, methods in ((url, view.collection_methods), (f"{url}<uuid:uuid>/", view.detail_methods)):
+        blueprint.add_url_rule(rule, view_func=view_func, methods=methods, strict_slashes=False, login=True)
+    register_detail(blueprint, view.model, "resource")
     return blueprint

@@ -22,32 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g, url_for
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, pre_load
 from marshmallow_sqlalchemy import ModelConverter, SQLAlchemySchema, SQLAlchemySchemaOpts
 from sqlalchemy import inspect
-from sqlalchemy.orm import RelationshipDirection
 
+from app.api.endpoints import api_url
 from app.models.base import utcnow
+from app.models.ownership import is_owned_many, is_owned_one
 from app.permissions import acting_user, resolve_label, resolve_reference
-
-INT32 = validate.Range(min=-(2**31), max=2**31 - 1)
-
-# Model class -> endpoint of its detail view, filled in when resources are registered.
-API_ENDPOINTS: dict[type, str] = {}
-
-
-def storable_text(value: str) -> None:
-    """Text the databases can store: no NUL character, no lone surrogate (JSON's "\\ud800").
-
-    Both would fail on the write (PostgreSQL and the UTF-8 encoder raise), a 500 instead of a 400.
-    """
-    if "\x00" in value:
-        raise ValidationError("NUL characters are not allowed.")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValidationError("Not valid Unicode text.") from exc
+from app.validation import INT32, PlainSchema, storable_text  # noqa: F401 - PlainSchema's home is app.validation
 
 
 class WholeNumber(fields.Integer):
@@ -99,19 +82,8 @@ class ApiUrl(fields.Field):
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
         return obj
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        endpoint = API_ENDPOINTS.get(type(obj))
-        if endpoint is None:
-            return None
-        # A company page nests hundreds of objects: build each endpoint's URL once per request (url_for
-        # is a tenth of a list's time), then substitute the uuid.
-        templates = g.setdefault("api_url_templates", {})
-        if endpoint not in templates:
-            templates[endpoint] = url_for(endpoint, uuid=_URL_PLACEHOLDER, _method="GET", _external=True)
-        return templates[endpoint].replace(str(_URL_PLACEHOLDER), str(obj.id))
-
-
-_URL_PLACEHOLDER = uuid.UUID(int=0)
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str:
+        return api_url(obj)
 
 
 class Reference(fields.Field):
@@ -220,24 +192,16 @@ class Patch:
             if key == "id":
                 continue  # uuids select nested objects; they are never written
             relationship = relationships.get(key)
-            if relationship is not None and _is_owned_one(relationship):
+            if relationship is not None and is_owned_one(relationship):
                 current = getattr(obj, key)
                 setattr(obj, key, None if value is None else value.apply(current, top_level=False))
-            elif relationship is not None and _is_owned_many(relationship):
+            elif relationship is not None and is_owned_many(relationship):
                 setattr(obj, key, _apply_list(getattr(obj, key), value))
             else:
                 setattr(obj, key, value)
         if top_level and instance is not None:
             obj.modified_at = utcnow()  # a change to nested parts or labels is a change too
         return obj
-
-
-def _is_owned_one(relationship: Any) -> bool:
-    return relationship.direction is RelationshipDirection.MANYTOONE and "delete-orphan" in relationship.cascade
-
-
-def _is_owned_many(relationship: Any) -> bool:
-    return relationship.direction is RelationshipDirection.ONETOMANY and "delete-orphan" in relationship.cascade
 
 
 def _apply_list(current: list[Any], patches: list[Patch]) -> list[Any]:
@@ -280,10 +244,3 @@ class BaseSchema(SQLAlchemySchema):
     @post_load
     def _make_patch(self, data: dict[str, Any], **kwargs: Any) -> Patch:
         return Patch(self.opts.model, data)
-
-
-class PlainSchema(Schema):
-    """A schema for bodies that are not model objects (login, refresh, ...)."""
-
-    class Meta:
-        unknown = EXCLUDE

@@ -3,7 +3,8 @@
 `IMAGE_STORAGE=local` (files under IMAGE_STORAGE_PATH, default instance/images) or `s3`
 (S3_BUCKET, S3_PREFIX, S3_REGION, S3_ENDPOINT_URL). Bytes are removed from storage only once the
 transaction that deleted their rows has committed, so a failed deletion never loses an image
-that its row still points to.
+that its row still points to. `init_app` registers the listeners that do it, on the app's database
+sessions only (importing this module registers nothing).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "delete_after_commit",
     "delete_user_images",
     "get_storage",
+    "init_app",
     "is_valid_key",
     "new_key",
     "validate_storage_config",
@@ -91,7 +93,13 @@ def delete_user_images(user: User) -> int:
     return len(keys)
 
 
-@event.listens_for(Session, "after_commit")
+def init_app(app: Flask) -> None:
+    """Delete stored bytes after the commits of `db`'s sessions (and forget them on a rollback)."""
+    for name, listener in (("after_commit", _delete_committed), ("after_transaction_end", _forget_rolled_back)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
+
+
 def _delete_committed(session: Session) -> None:
     for storage, key in session.info.pop(_PENDING, []):
         try:
@@ -100,7 +108,6 @@ def _delete_committed(session: Session) -> None:
             log.exception("could not delete stored image %s", key)
 
 
-@event.listens_for(Session, "after_transaction_end")
 def _forget_rolled_back(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(_PENDING, None)

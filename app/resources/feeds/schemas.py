@@ -11,7 +11,7 @@ from marshmallow_sqlalchemy import auto_field
 from app.models import FeedToken
 from app.resources.schemas import BaseSchema
 
-# The endpoint that serves a feed (app/exports/routes.py).
+# The endpoint that serves a feed (app/resources/exports/routes.py).
 FEED_ENDPOINT = "exports.feed_applications"
 
 

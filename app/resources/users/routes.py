@@ -8,14 +8,13 @@ Another user's uuid is a 404, as for every resource.
 
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
-from flask_login import current_user, login_required
 
+from app.api import current_user, json_body, sign_in_limit
 from app.auth.accounts import change_password
 from app.auth.schemas import PasswordChangeSchema
-from app.extensions import db, limiter
 from app.models import User
-from app.ratelimits import THROTTLED, auth_limit, is_preflight, user_or_address_key
-from app.resources.base import ResourceView, json_body, resource_blueprint
+from app.ratelimits import user_or_address_key
+from app.resources.base import ResourceView, resource_blueprint
 from app.resources.users.schemas import UserSchema
 from app.storage import delete_user_images
 
@@ -34,10 +33,7 @@ class UserView(ResourceView):
 
 class PasswordChangeView(MethodView):
     # A password guesser with a stolen access token gets the sign-in allowance, not the general one.
-    decorators = [
-        login_required,
-        limiter.limit(auth_limit, key_func=user_or_address_key, exempt_when=is_preflight, error_message=THROTTLED),
-    ]
+    decorators = [sign_in_limit(user_or_address_key)]
 
     def post(self) -> ResponseReturnValue:
         """Change the caller's password: `{"current_password": ..., "new_password": ...}` → 204.
@@ -53,8 +49,7 @@ class PasswordChangeView(MethodView):
             description: Changed.
         """
         body = PasswordChangeSchema().load(json_body())
-        change_password(current_user._get_current_object(), body["current_password"], body["new_password"])
-        db.session.commit()
+        change_password(current_user(), body["current_password"], body["new_password"])
         return "", 204
 
 
@@ -64,4 +59,5 @@ blueprint.add_url_rule(
     view_func=PasswordChangeView.as_view("password"),
     methods=["POST"],
     strict_slashes=False,
+    login=True,
 )

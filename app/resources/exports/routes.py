@@ -1,4 +1,4 @@
-"""Export and feed endpoints: validate the query, pick the rows, hand them to a format writer."""
+"""Export and feed endpoints: validate the query, pick the rows (app.exports), hand them to a format writer."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import tempfile
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, send_file, stream_with_context
+from flask import Response, current_app, request, send_file, stream_with_context
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.api import ApiBlueprint, current_user
 from app.errors import APIError
 from app.exports.account import dump_account, restore_account
 from app.exports.activity import COLUMNS as ACTIVITY_COLUMNS
 from app.exports.activity import activity_rows
 from app.exports.csv_writer import csv_stream
-from app.exports.feeds import feed_owner, feed_rate_key
+from app.exports.feeds import feed_owner
 from app.exports.filters import application_criteria, date_range
 from app.exports.import_layout import import_layout
 from app.exports.rows import Layout, application_rows, default_layout, extra_keys
@@ -25,17 +25,12 @@ from app.exports.xlsx_writer import MIME_TYPE as XLSX_MIME_TYPE
 from app.exports.xlsx_writer import write_xlsx
 from app.extensions import db, limiter
 from app.limits import allow_upload_body, megabytes
-from app.models import User
+from app.models import User, hash_feed_token
 from app.models.base import utctoday
-from app.permissions import acting_as
 
-blueprint = Blueprint("exports", __name__)
+blueprint = ApiBlueprint("exports", __name__)
 
 CSV_MIME_TYPE = "text/csv; charset=utf-8"
-
-
-def _user() -> User:
-    return current_user._get_current_object()
 
 
 def _private(response: Response, filename: str | None = None) -> Response:
@@ -58,8 +53,7 @@ def _applications(user: User) -> tuple[Layout, Iterable[list[list[Any]]]]:
     return layout, application_rows(user, criteria, layout)
 
 
-@blueprint.get("/api/exports/applications.csv", strict_slashes=False)
-@login_required
+@blueprint.get("/api/exports/applications.csv", strict_slashes=False, login=True)
 def applications_csv() -> ResponseReturnValue:
     """Download the caller's applications as CSV, one row per application (UTF-8 with a BOM, for Excel).
 
@@ -75,12 +69,11 @@ def applications_csv() -> ResponseReturnValue:
       "400":
         $ref: "#/components/responses/BadRequest"
     """
-    layout, chunks = _applications(_user())
+    layout, chunks = _applications(current_user())
     return _csv_response(layout.header, chunks, f"applications-{utctoday().isoformat()}.csv", bom=True)
 
 
-@blueprint.get("/api/exports/applications.xlsx", strict_slashes=False)
-@login_required
+@blueprint.get("/api/exports/applications.xlsx", strict_slashes=False, login=True)
 def applications_xlsx() -> ResponseReturnValue:
     """Download the caller's applications as an Excel workbook, one row per application.
 
@@ -96,7 +89,7 @@ def applications_xlsx() -> ResponseReturnValue:
       "400":
         $ref: "#/components/responses/BadRequest"
     """
-    layout, chunks = _applications(_user())
+    layout, chunks = _applications(current_user())
     # The workbook is a zip written at the end: build it in a temporary file, then stream that file.
     target = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the response
     write_xlsx(target, "Applications", layout.header, chunks)
@@ -111,8 +104,7 @@ def applications_xlsx() -> ResponseReturnValue:
     return _private(response)
 
 
-@blueprint.get("/api/exports/activity.csv", strict_slashes=False)
-@login_required
+@blueprint.get("/api/exports/activity.csv", strict_slashes=False, login=True)
 def activity_csv() -> ResponseReturnValue:
     """Download the dated log of applications added and status changes between `from` and `to`.
 
@@ -130,15 +122,14 @@ def activity_csv() -> ResponseReturnValue:
     """
     dates = date_range(request.args)
     span = "-".join(day.isoformat() for day in (dates.date_from, dates.date_to) if day) or "all"
-    return _csv_response(list(ACTIVITY_COLUMNS), activity_rows(_user(), dates), f"activity-{span}.csv", bom=True)
+    return _csv_response(list(ACTIVITY_COLUMNS), activity_rows(current_user(), dates), f"activity-{span}.csv", bom=True)
 
 
-@blueprint.get("/api/exports/account.json", strict_slashes=False)
-@login_required
+@blueprint.get("/api/exports/account.json", strict_slashes=False, login=True)
 def account_json() -> ResponseReturnValue:
     """Download everything the caller owns, in the documented account-export shape."""
     # Key order is data here (an import's extra columns keep their order), so keys are not sorted.
-    body = json.dumps(dump_account(_user()), ensure_ascii=False)
+    body = json.dumps(dump_account(current_user()), ensure_ascii=False)
     return _private(Response(body, mimetype="application/json"), f"appl-tracky-account-{utctoday().isoformat()}.json")
 
 
@@ -166,8 +157,7 @@ def _uploaded_json() -> Any:
         raise APIError(400, "Malformed JSON in the uploaded file.") from exc
 
 
-@blueprint.post("/api/imports/account/", strict_slashes=False)
-@login_required
+@blueprint.post("/api/imports/account/", strict_slashes=False, login=True)
 def import_account() -> ResponseReturnValue:
     """Restore an account export (JSON body, or multipart `file`) into the caller's empty account.
 
@@ -196,10 +186,7 @@ def import_account() -> ResponseReturnValue:
       "409":
         $ref: "#/components/responses/Conflict"
     """
-    user = _user()
-    with acting_as(user):
-        restore = restore_account(_uploaded_json(), user)
-    db.session.commit()
+    restore = restore_account(_uploaded_json(), current_user())
     return {
         "restored": {name: len(rows) for name, rows in restore.rows.items()},
         "uuids": {str(old): str(new) for old, new in restore.id_map.items()},
@@ -210,7 +197,12 @@ def _feed_limit() -> str:
     return current_app.config["FEED_RATE_LIMIT"]
 
 
-@blueprint.get("/api/feeds/<token>/applications.csv")
+def feed_rate_key() -> str:
+    """Rate limits count per feed (hashed), not per address: spreadsheet services share addresses."""
+    return "feed:" + hash_feed_token((request.view_args or {}).get("token", ""))
+
+
+@blueprint.get("/api/feeds/<token>/applications.csv", login=False)
 @limiter.limit(_feed_limit, key_func=feed_rate_key)
 def feed_applications(token: str) -> ResponseReturnValue:
     """The live CSV of a feed token's owner, for spreadsheet imports (no JWT: the URL is the secret).

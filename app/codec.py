@@ -1,14 +1,21 @@
-"""Column values to JSON and back, driven by each column's type, so any table round-trips."""
+"""Column values to JSON and back, driven by each column's type, so any table round-trips.
+
+The one codec of the backups (app/backup.py) and of the account export (app/exports/account.py).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import datetime as dt
+import decimal
 import uuid
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import Column, TypeDecorator
+
+from app.validation import storable_text
 
 
 class DecodeError(ValueError):
@@ -16,17 +23,23 @@ class DecodeError(ValueError):
 
 
 def encode(value: Any) -> Any:
-    """A column value as JSON: uuids and dates as strings, bytes as base64, the rest as it is."""
+    """A column value as JSON: uuids, times and decimals as strings (a JSON number would go through float),
+    durations as seconds, bytes as base64, the rest as it is."""
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, dt.date | dt.datetime):
+    if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
     if isinstance(value, bytes | bytearray | memoryview):
         return base64.b64encode(bytes(value)).decode("ascii")
     return value
 
 
 def python_type(column: Column) -> type | None:
+    """The Python type of the column's values (through TypeDecorators); None when the type names none."""
     column_type = column.type
     while isinstance(column_type, TypeDecorator):
         column_type = column_type.impl_instance
@@ -55,18 +68,29 @@ def _decode_by_type(kind: type | None, value: Any) -> Any:
             return _datetime(value)
         if kind is dt.date:
             return dt.date.fromisoformat(_text(value))
+        if kind is dt.time:
+            return dt.time.fromisoformat(_text(value))
+        if kind is decimal.Decimal:
+            return decimal.Decimal(_text(value))
+        if kind is dt.timedelta and not isinstance(value, bool) and isinstance(value, int | float):
+            return dt.timedelta(seconds=value)
         if kind is bytes:
             return base64.b64decode(_text(value), validate=True)
-    except (ValueError, binascii.Error) as exc:
+    except (ValueError, binascii.Error, decimal.InvalidOperation) as exc:
         raise DecodeError(f"Not a valid {kind.__name__}.") from exc  # type: ignore[union-attr]
     if kind is bool and not isinstance(value, bool):
         raise DecodeError("Not a valid boolean.")
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise DecodeError("Not a valid integer.")
+    if kind is dt.timedelta:
+        raise DecodeError("Not a valid duration in seconds.")
     if kind is float and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise DecodeError("Not a valid number.")
-    if kind is str and "\x00" in _text(value):
-        raise DecodeError("NUL characters are not allowed.")
+    if kind is str:
+        try:
+            storable_text(_text(value))
+        except ValidationError as exc:
+            raise DecodeError(exc.messages[0]) from exc
     return value
 
 

@@ -1,4 +1,4 @@
-"""Page-number pagination in the contract's shape: count, absolute next/previous, results."""
+"""Page-number pagination in the contract's shape, for every list: count, absolute next/previous, results."""
 
 from __future__ import annotations
 

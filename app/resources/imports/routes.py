@@ -1,4 +1,4 @@
-"""/api/imports/: upload a spreadsheet, adjust the preview, commit, list, undo. Thin: the work is in service."""
+"""/api/imports/: upload a spreadsheet, adjust the preview, commit, list, undo. Thin: app.imports does the work."""
 
 from __future__ import annotations
 
@@ -6,27 +6,23 @@ import json
 import uuid
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy.orm import undefer
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app.api import ApiBlueprint, current_user, json_body, paginate, register_detail
 from app.errors import error_response
 from app.extensions import db
 from app.imports import service
-from app.imports.schemas import ImportBatchSchema, ImportBatchSummarySchema
 from app.limits import allow_upload_body
-from app.models import User
 from app.models.import_batch import ImportBatch
 from app.permissions import get_visible_or_404, visible
-from app.resources.base import json_body
-from app.resources.pagination import paginate
-from app.resources.schemas import API_ENDPOINTS
+from app.resources.imports.schemas import ImportBatchSchema, ImportBatchSummarySchema
 
-blueprint = Blueprint("imports", __name__)
-API_ENDPOINTS[ImportBatch] = "imports.detail"
+blueprint = ApiBlueprint("imports", __name__)
+register_detail(blueprint, ImportBatch, "detail")
 
 
 @blueprint.before_request
@@ -40,13 +36,9 @@ def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
     return error_response(413, service.too_large_message())
 
 
-def _user() -> User:
-    return current_user._get_current_object()
-
-
 def _batch(batch_id: uuid.UUID, *, content: bool = False) -> ImportBatch:
     options = (undefer(ImportBatch.content),) if content else ()
-    return get_visible_or_404(ImportBatch, batch_id, _user(), options=options)
+    return get_visible_or_404(ImportBatch, batch_id, current_user(), options=options)
 
 
 def _form_options() -> dict[str, Any]:
@@ -63,17 +55,15 @@ def _form_options() -> dict[str, Any]:
     return options
 
 
-@blueprint.route("/api/imports/", methods=["GET"], strict_slashes=False)
-@login_required
+@blueprint.route("/api/imports/", methods=["GET"], strict_slashes=False, login=True)
 def list_batches() -> ResponseReturnValue:
     """List the caller's imports, newest first, with their counts."""
-    query = visible(ImportBatch, _user()).order_by(ImportBatch.created_at.desc(), ImportBatch.id)
+    query = visible(ImportBatch, current_user()).order_by(ImportBatch.created_at.desc(), ImportBatch.id)
     rows, envelope = paginate(query)
     return {**envelope, "results": ImportBatchSummarySchema(many=True).dump(rows)}
 
 
-@blueprint.route("/api/imports/", methods=["POST"], strict_slashes=False)
-@login_required
+@blueprint.route("/api/imports/", methods=["POST"], strict_slashes=False, login=True)
 def upload() -> ResponseReturnValue:
     """Upload a CSV or XLSX file (multipart field `file`): a new import in preview state.
 
@@ -102,13 +92,12 @@ def upload() -> ResponseReturnValue:
     upload = request.files.get("file")
     if upload is None:
         raise ValidationError({"file": ["Upload the spreadsheet as the multipart field 'file'."]})
-    batch = service.create_batch(_user(), upload.filename or "", upload.read(), _form_options())
-    db.session.commit()
+    batch = service.create_batch(current_user(), upload.filename or "", upload.read(), _form_options())
+    db.session.commit()  # the answer shows the batch as stored
     return ImportBatchSchema().dump(batch), 201
 
 
-@blueprint.route("/api/imports/<uuid:uuid>/", methods=["GET"], strict_slashes=False, endpoint="detail")
-@login_required
+@blueprint.route("/api/imports/<uuid:uuid>/", methods=["GET"], strict_slashes=False, login=True, endpoint="detail")
 def detail(uuid: uuid.UUID) -> ResponseReturnValue:
     """One import: its mapping, the preview, the counts.
 
@@ -123,8 +112,7 @@ def detail(uuid: uuid.UUID) -> ResponseReturnValue:
     return ImportBatchSchema().dump(_batch(uuid))
 
 
-@blueprint.route("/api/imports/<uuid:uuid>/", methods=["PATCH"], strict_slashes=False)
-@login_required
+@blueprint.route("/api/imports/<uuid:uuid>/", methods=["PATCH"], strict_slashes=False, login=True)
 def change(uuid: uuid.UUID) -> ResponseReturnValue:
     """Change the column mapping, status mapping, date order, sheet or header row; the preview is redone.
 
@@ -144,13 +132,12 @@ def change(uuid: uuid.UUID) -> ResponseReturnValue:
         $ref: "#/components/responses/Conflict"
     """
     batch = _batch(uuid, content=True)
-    service.change_options(batch, _user(), json_body())
-    db.session.commit()
+    service.change_options(batch, current_user(), json_body())
+    db.session.commit()  # the answer shows the batch as stored
     return ImportBatchSchema().dump(batch)
 
 
-@blueprint.route("/api/imports/<uuid:uuid>/commit/", methods=["POST"], strict_slashes=False)
-@login_required
+@blueprint.route("/api/imports/<uuid:uuid>/commit/", methods=["POST"], strict_slashes=False, login=True)
 def commit(uuid: uuid.UUID) -> ResponseReturnValue:
     """Write the import to the caller's data, in one transaction.
 
@@ -167,13 +154,12 @@ def commit(uuid: uuid.UUID) -> ResponseReturnValue:
         $ref: "#/components/responses/Conflict"
     """
     batch = _batch(uuid, content=True)
-    service.commit_batch(batch, _user())
-    db.session.commit()
+    service.commit_batch(batch, current_user())
+    db.session.commit()  # the answer shows the batch as stored
     return ImportBatchSchema().dump(batch)
 
 
-@blueprint.route("/api/imports/<uuid:uuid>/", methods=["DELETE"], strict_slashes=False)
-@login_required
+@blueprint.route("/api/imports/<uuid:uuid>/", methods=["DELETE"], strict_slashes=False, login=True)
 def delete(uuid: uuid.UUID) -> ResponseReturnValue:
     """Undo a committed import (it stays listed, as undone), or discard one in preview or undone.
 
@@ -184,6 +170,5 @@ def delete(uuid: uuid.UUID) -> ResponseReturnValue:
       "409":
         $ref: "#/components/responses/Conflict"
     """
-    service.delete_batch(_batch(uuid), _user())
-    db.session.commit()
+    service.delete_batch(_batch(uuid), current_user())
     return "", 204
