@@ -11,6 +11,7 @@ from flask import Blueprint, Response, current_app, request, send_file, stream_w
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from app import json_limits
 from app.errors import APIError
 from app.exports.account import dump_account, restore_account
 from app.exports.activity import COLUMNS as ACTIVITY_COLUMNS
@@ -145,7 +146,7 @@ def _uploaded_json() -> Any:
     if upload is None:
         return request.get_json()
     try:
-        return json.load(upload.stream)
+        return json_limits.loads(upload.stream.read())
     except (ValueError, UnicodeDecodeError) as exc:
         raise APIError(400, "Malformed JSON in the uploaded file.") from exc
 

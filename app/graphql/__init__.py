@@ -10,6 +10,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from strawberry.flask.views import GraphQLView
 
+from app.json_limits import TooDeep, loads
+
 
 class DashboardGraphQLView(GraphQLView):
     """Strawberry's Flask view with the caller in the context and JSON for transport errors."""
@@ -17,6 +19,12 @@ class DashboardGraphQLView(GraphQLView):
     def get_context(self, request: Request, response: Response) -> dict[str, Any]:
         user = current_user._get_current_object() if current_user.is_authenticated else None
         return {"request": request, "response": response, "user": user}
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return loads(data)
+        except TooDeep as exc:
+            raise HTTPException(400, str(exc)) from exc
 
     def dispatch_request(self) -> ResponseReturnValue:
         try:

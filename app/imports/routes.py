@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -13,6 +12,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import undefer
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import json_limits
 from app.errors import error_response
 from app.extensions import db
 from app.imports import service
@@ -55,7 +55,7 @@ def _form_options() -> dict[str, Any]:
     for key, value in request.form.items():
         if key in ("mapping", "status_mapping"):
             try:
-                options[key] = json.loads(value)
+                options[key] = json_limits.loads(value)
             except ValueError as exc:
                 raise ValidationError({key: ["Not valid JSON."]}) from exc
         elif key in ("sheet", "date_order", "header_row"):
