@@ -78,18 +78,7 @@ def token_refresh() -> ResponseReturnValue:
 @blueprint.post("/api/logout/", strict_slashes=False)
 @auth_rate_limit
 def logout() -> ResponseReturnValue:
-    """Revoke the refresh token given and the access token presented, if any (204; again for revoked ones).
-
-    ---
-    requestBody:
-      required: true
-      content:
-        application/json:
-          schema: RefreshSchema
-    responses:
-      "204":
-        description: Both tokens are refused from now on.
-    """
+    """Revoke the refresh token given and the access token presented, if any (204; again for revoked ones)."""
     claims = verified_refresh(RefreshSchema().load(json_body())["refresh"])
     revoke(claims)
     access = access_claims(request)
