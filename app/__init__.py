@@ -8,15 +8,19 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import Config, load_config
 from app.errors import register_errorhandlers
 from app.extensions import cors, db, limiter, login_manager, migrate
+from app.json_limits import register_json
+from app.transactions import register_transaction_retry
 
 
 def create_app(config: type[Config] | Config | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints, error handlers and CLI commands."""
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_object(load_config(config))
+    register_json(app)
     register_database_default(app)
     register_extensions(app)
     register_blueprints(app)
+    register_transaction_retry(app)
     register_errorhandlers(app)
     register_commands(app)
     # Exactly one proxy (nginx, or the load balancer) sits in front: trust one hop of X-Forwarded-*.

@@ -3,17 +3,20 @@
 Generic over `db.metadata`, so a table added later is covered without touching this module.
 Values are encoded so that they load back as the same Python values (UUIDs, timezone-aware
 datetimes, dates, decimals, bytes, JSON documents) by `app.codec`, driven by each column's type.
-Rows are inserted parent tables first (`metadata.sorted_tables`), in one transaction.
+Every table is read in one snapshot (`snapshot`), so a backup taken while users write is consistent:
+no row points at one the backup lacks. Rows are inserted parent tables first (`metadata.sorted_tables`),
+in one transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Integer, MetaData, Table, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from app.codec import DecodeError, decode, encode
 from app.schema_version import database_revisions
@@ -40,8 +43,32 @@ def _decode(table: Table, index: int, name: str, value: Any) -> Any:
         raise BackupError(f"table {table.name}, row {index}, column {name}: {exc}") from exc
 
 
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see the database as it was at one moment.
+
+    PostgreSQL: a REPEATABLE READ READ ONLY transaction, as pg_dump takes (it never waits and never
+    blocks writers). SQLite: one read transaction; pysqlite would begin one only before a write, so it is
+    begun explicitly (writers wait for it to end, their busy timeout long).
+    """
+    if engine.dialect.name == "postgresql":
+        options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        with engine.connect().execution_options(**options) as connection, connection.begin():
+            yield connection
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("BEGIN")
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+
+
 def dump(connection: Connection, metadata: MetaData, created_at: dt.datetime) -> dict[str, Any]:
-    """Every row of every table of `metadata`, encoded for JSON, with the schema revision."""
+    """Every row of every table of `metadata`, encoded for JSON, with the schema revision.
+
+    Read through a `snapshot` connection, the tables agree with each other.
+    """
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in metadata.sorted_tables:
         order = list(table.primary_key.columns) or list(table.columns)

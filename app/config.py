@@ -95,6 +95,16 @@ class Config:
         self.EXPORT_CHUNK_SIZE = _env_int("EXPORT_CHUNK_SIZE", 500)
         self.FEED_RATE_LIMIT = _env("FEED_RATE_LIMIT", "60/minute")
         self.ACCOUNT_IMPORT_MAX_BYTES = _env_int("ACCOUNT_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+        # Bounded work per request: items of one batch PATCH, nesting of any JSON body, runs of a
+        # transaction the database aborted as a deadlock or serialization failure (then a 503).
+        self.BATCH_MAX_ITEMS = _env_int("BATCH_MAX_ITEMS", 100)
+        self.JSON_MAX_DEPTH = _env_int("JSON_MAX_DEPTH", 64)
+        self.TRANSACTION_ATTEMPTS = _env_int("TRANSACTION_ATTEMPTS", 4)
+        # XLSX reading (app/imports/reading.py): shared strings, cells, styles and seconds of parsing.
+        self.IMPORT_XLSX_MAX_SHARED_STRINGS = _env_int("IMPORT_XLSX_MAX_SHARED_STRINGS", 200_000)
+        self.IMPORT_XLSX_MAX_CELLS = _env_int("IMPORT_XLSX_MAX_CELLS", 2_000_000)
+        self.IMPORT_XLSX_MAX_STYLES = _env_int("IMPORT_XLSX_MAX_STYLES", 10_000)
+        self.IMPORT_XLSX_MAX_SECONDS = _env_int("IMPORT_XLSX_MAX_SECONDS", 20)
         self.SUPERUSER_EMAIL = _env("SUPERUSER_EMAIL")
         self.SUPERUSER_PASSWORD = _env("SUPERUSER_PASSWORD")
         self.PASSWORD_HASH_METHOD = "scrypt"

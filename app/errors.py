@@ -27,10 +27,13 @@ DATABASE_UNAVAILABLE = "The database is temporarily unavailable. Try again in a 
 class APIError(Exception):
     """An error with a status code and a JSON body, raised anywhere below a view."""
 
-    def __init__(self, status: int, detail: str | dict | None = None, **extra: object) -> None:
+    def __init__(
+        self, status: int, detail: str | dict | None = None, *, headers: dict[str, str] | None = None, **extra: object
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -64,7 +67,9 @@ def _validation_error(error: ValidationError) -> Response:
 
 def _api_error(error: APIError) -> Response:
     db.session.rollback()
-    return error_response(error.status, error.detail or "Error.", **error.extra)
+    response = error_response(error.status, error.detail or "Error.", **error.extra)
+    response.headers.update(error.headers)
+    return response
 
 
 def _integrity_error(error: IntegrityError) -> Response:

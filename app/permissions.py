@@ -24,6 +24,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import APIError
 from app.extensions import db
+from app.locking import for_update
 from app.models import Label, User
 
 M = TypeVar("M")
@@ -73,9 +74,16 @@ def visible(model: type[M], user: User) -> Select[tuple[M]]:
     return select(model).where(owner_clause(model, user))
 
 
-def get_visible_or_404(model: type[M], object_id: uuid.UUID, user: User, options: Sequence[ORMOption] = ()) -> M:
-    """The row with that id if `user` may see it; a 404 otherwise (missing and foreign alike)."""
+def get_visible_or_404(
+    model: type[M], object_id: uuid.UUID, user: User, options: Sequence[ORMOption] = (), *, lock: bool = False
+) -> M:
+    """The row with that id if `user` may see it; a 404 otherwise (missing and foreign alike).
+
+    `lock` takes the row's write lock first and reads it afresh (see app.locking), for a change.
+    """
     query = visible(model, user).where(model.id == object_id).options(*options)
+    if lock:
+        query = for_update(query, model).execution_options(populate_existing=True)
     obj = db.session.scalars(query).first()
     if obj is None:
         raise APIError(404, "Not found.")

@@ -92,16 +92,15 @@ def stop_process(process: subprocess.Popen) -> None:
 
 def start_gunicorn(database_url: str, port: int, log: Path, workdir: Path, **extra_env: str) -> subprocess.Popen:
     """The app under gunicorn with the production settings, on 127.0.0.1:`port`, logging to `log`."""
-    env = app_env(
-        database_url,
-        APP_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        IMAGE_STORAGE_PATH=str(workdir / "images"),
-        GUNICORN_BIND=f"127.0.0.1:{port}",
-        GUNICORN_WORKERS="1",
-        GUNICORN_THREADS="4",
-        **extra_env,
-    )
+    settings = {
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "IMAGE_STORAGE_PATH": str(workdir / "images"),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "4",
+    }
+    env = app_env(database_url, **{**settings, **extra_env})  # the caller's settings win
     with log.open("w") as output:
         return subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],

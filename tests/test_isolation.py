@@ -729,7 +729,9 @@ def test_renaming_changing_the_password_and_deleting_touch_only_the_callers_acco
             },
         )
         assert response.status_code == 204, response.get_json()
-        assert bob_data.api.delete(f"/api/users/{bob_data.user_id}/").status_code == 204
+        # The change ended bob's sessions: he logs in again with the new password.
+        bob_again = login(client, "bob@example.com", "another long passphrase 42")
+        assert bob_again.delete(f"/api/users/{bob_data.user_id}/").status_code == 204
     login(client, alice.email)  # her password is unchanged
     assert "Alice engineer" in download(client, feed_path(alice_data.feed)).get_data(as_text=True)
 

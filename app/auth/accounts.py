@@ -36,11 +36,11 @@ def find_by_email(email: str) -> User | None:
 def authenticate(username: str, password: str) -> User:
     """The active user with that e-mail and password, or a 401 that says nothing more.
 
-    An unknown e-mail still costs one hash check, so the answer's timing does not tell
-    whether an account exists.
+    An unknown e-mail, and an account without a password (Google sign-in only), still cost one hash
+    check, so the answer's timing does not tell whether an account exists.
     """
     user = find_by_email(username)
-    if user is None:
+    if user is None or not user.password_hash:
         check_password_hash(_decoy_hash(), password)
         raise APIError(401, INACTIVE_OR_WRONG)
     if not user.check_password(password) or not user.is_active:

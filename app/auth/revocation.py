@@ -1,4 +1,4 @@
-"""The refresh-token denylist: log-out revokes a token until it would have expired anyway."""
+"""The token denylist: log-out revokes its refresh and access tokens until they would have expired anyway."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def is_revoked(jti: str) -> bool:
 
 
 def revoke(claims: TokenClaims) -> None:
-    """Deny this refresh token from now on (revoking twice is harmless); not committed."""
+    """Deny this token (refresh or access) from now on (revoking twice is harmless); not committed."""
     prune_expired()
     if not is_revoked(claims.jti):
         db.session.add(RevokedToken(jti=claims.jti, user_id=claims.user_id, expires_at=claims.expires_at))

@@ -6,11 +6,13 @@ Each allows RATELIMIT_AUTH requests per client address (see app.ratelimits); an 
 
 from __future__ import annotations
 
+from flask import request
 from flask.typing import ResponseReturnValue
 
-from app.api import ApiBlueprint, json_body, sign_in_limit
+from app.api import ApiBlueprint, current_user, json_body, sign_in_limit
 from app.auth import google
 from app.auth.accounts import authenticate, user_for_identity
+from app.auth.loader import access_claims
 from app.auth.revocation import is_revoked, revoke
 from app.auth.schemas import LoginSchema, RefreshSchema, SocialLoginSchema
 from app.auth.tokens import InvalidToken, TokenClaims, decode_token, issue_token
@@ -28,7 +30,7 @@ INVALID_REFRESH = "Token is invalid or expired."
 
 def token_pair(user: User) -> tuple[str, str]:
     """A new access token and refresh token for the user."""
-    return issue_token(user.id, "access"), issue_token(user.id, "refresh")
+    return issue_token(user.id, "access", user.token_version), issue_token(user.id, "refresh", user.token_version)
 
 
 @blueprint.post("/api/api-token-auth/", strict_slashes=False, login=False)
@@ -52,10 +54,11 @@ def verified_refresh(token: str) -> TokenClaims:
 
 
 def refresh_claims(token: str) -> TokenClaims:
-    """The claims of a valid, unrevoked refresh token of an active user; a 401 otherwise."""
+    """The claims of a valid, unrevoked refresh token of an active user, issued since the user's last
+    password change or "log out everywhere"; a 401 otherwise."""
     claims = verified_refresh(token)
     user = db.session.get(User, claims.user_id)
-    if is_revoked(claims.jti) or not user.is_active:
+    if is_revoked(claims.jti) or not user.is_active or claims.version != user.token_version:
         raise APIError(401, INVALID_REFRESH)
     return claims
 
@@ -65,14 +68,32 @@ def refresh_claims(token: str) -> TokenClaims:
 def token_refresh() -> ResponseReturnValue:
     """Exchange a refresh token for a new access token."""
     claims = refresh_claims(RefreshSchema().load(json_body())["refresh"])
-    return {"access": issue_token(claims.user_id, "access")}
+    return {"access": issue_token(claims.user_id, "access", claims.version)}
 
 
 @blueprint.post("/api/logout/", strict_slashes=False, login=False)
 @auth_rate_limit
 def logout() -> ResponseReturnValue:
-    """Revoke a refresh token (204; again for one already revoked). Access tokens expire on their own."""
-    revoke(verified_refresh(RefreshSchema().load(json_body())["refresh"]))
+    """Revoke the refresh token given and the access token presented, if any (204; again for revoked ones)."""
+    claims = verified_refresh(RefreshSchema().load(json_body())["refresh"])
+    revoke(claims)
+    access = access_claims(request)
+    if access is not None and access.user_id == claims.user_id:
+        revoke(access)
+    return "", 204
+
+
+@blueprint.post("/api/logout/all/", strict_slashes=False, login=True)
+@auth_rate_limit
+def logout_everywhere() -> ResponseReturnValue:
+    """Log out everywhere: every access and refresh token of the caller issued until now is refused (204).
+
+    ---
+    responses:
+      "204":
+        description: Every session of the account has ended, this one included; log in again.
+    """
+    current_user().end_sessions()
     return "", 204
 
 

@@ -32,6 +32,7 @@ class TokenClaims:
     jti: str
     issued_at: datetime
     expires_at: datetime
+    version: int = 0  # the user's token_version at issue; tokens from before versions count as 0
 
 
 def _key() -> OctKey:
@@ -44,8 +45,11 @@ def _lifetime(token_type: TokenType) -> timedelta:
     return current_app.config[name]
 
 
-def issue_token(user_id: uuid.UUID, token_type: TokenType) -> str:
-    """A signed token of `token_type` for the user, valid for the configured lifetime."""
+def issue_token(user_id: uuid.UUID, token_type: TokenType, version: int = 0) -> str:
+    """A signed token of `token_type` for the user, valid for the configured lifetime.
+
+    `version` is the user's token_version: once it changes, the token is refused.
+    """
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
@@ -53,6 +57,7 @@ def issue_token(user_id: uuid.UUID, token_type: TokenType) -> str:
         "jti": secrets.token_hex(16),
         "iat": int(now.timestamp()),
         "exp": int((now + _lifetime(token_type)).timestamp()),
+        "ver": version,
     }
     return jwt.encode({"alg": ALGORITHM, "typ": "JWT"}, claims, _key())
 
@@ -77,9 +82,16 @@ def decode_token(token: str, expected_type: TokenType) -> TokenClaims:
             jti=str(claims["jti"]),
             issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
             expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            version=_version(claims.get("ver", 0)),
         )
     except (JoseError, ValueError, TypeError, KeyError, OverflowError) as exc:
         raise InvalidToken(str(exc)) from exc
+
+
+def _version(value: object) -> int:
+    if type(value) is not int:
+        raise ValueError("ver must be an integer")
+    return value
 
 
 def token_from_header(header: str | None) -> str | None:

@@ -16,7 +16,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from app.backup import BackupError, dump, restore
+from app.backup import BackupError, dump, restore, snapshot
 from app.extensions import db
 
 S3_PREFIX = "backups/"
@@ -74,7 +74,7 @@ def backup_db_command(output: str | None, to_s3: bool) -> None:
         path = output or os.path.join(scratch if bucket else "backups", name)
         if path != "-":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        with db.engine.connect() as connection:
+        with snapshot(db.engine) as connection:
             data = dump(connection, db.metadata, now)
         with _open(path, "w") as handle:
             json.dump(data, handle, ensure_ascii=False, separators=(",", ":"))

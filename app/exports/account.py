@@ -31,6 +31,7 @@ from app.codec import DecodeError, decode, encode, python_type
 from app.errors import APIError
 from app.extensions import db
 from app.imports.stored import STORED_JSON
+from app.locking import lock_rows
 from app.models import Base, User
 from app.models.base import utcnow
 from app.permissions import owned_rows_clause, owner_clause
@@ -300,6 +301,9 @@ def _check_unique_values(restore: Restore) -> None:
 def restore_account(data: Any, user: User) -> Restore:
     """Load an account export into `user`'s empty account (the caller commits); a 400 or 409 otherwise."""
     tables = _check_envelope(data)
+    # Restores (and import state changes) of one account run one at a time; the emptiness is checked
+    # under that lock, so of concurrent restores exactly one finds the account empty.
+    lock_rows(User, [user.id])
     _check_empty(user)
     restore = Restore(user)
     _assign_new_ids(restore, tables)

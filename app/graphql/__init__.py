@@ -11,6 +11,7 @@ from flask_login import current_user as login_user
 from strawberry.flask.views import GraphQLView
 
 from app.api import current_user
+from app.json_limits import TooDeep, loads
 
 
 class DashboardGraphQLView(GraphQLView):
@@ -19,6 +20,12 @@ class DashboardGraphQLView(GraphQLView):
     def get_context(self, request: Request, response: Response) -> dict[str, Any]:
         user = current_user() if login_user.is_authenticated else None
         return {"request": request, "response": response, "user": user}
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return loads(data)
+        except TooDeep as exc:
+            raise HTTPException(400, str(exc)) from exc
 
     def dispatch_request(self) -> ResponseReturnValue:
         try:

@@ -116,8 +116,9 @@ def companies_page(
     if not 0 <= first <= MAX_FIRST:
         raise QueryError(f"first must be between 0 and {MAX_FIRST}.")
     ordering = parse_ordering(order_by)
+    after_clause = ordering.after(after) if after else None  # a bad cursor fails before any query runs
     query = filtered_companies(user, filters)
-    page_query = query.where(ordering.after(after)) if after else query
+    page_query = query.where(after_clause) if after_clause is not None else query
     page_query = page_query.order_by(*ordering.order_by()).limit(first + 1)
     page_query = page_query.options(*_load_options(node_selections(selections), LOADS))
 

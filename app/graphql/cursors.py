@@ -97,6 +97,9 @@ class Ordering:
             return parsed
         if self.field == "uuid":
             return uuid.UUID(value)
+        if "\x00" in value:
+            raise ValueError("NUL in a name")  # no database can compare with it: PostgreSQL refuses it
+        value.encode("utf-8")  # a lone surrogate cannot be sent to the database: UnicodeEncodeError
         return value
 
 

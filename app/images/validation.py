@@ -76,6 +76,57 @@ def _gif_end(data: bytes) -> int:
     return -1
 
 
+STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM and RST0-7 carry no length
+START_OF_SCAN, END_OF_IMAGE = 0xDA, 0xD9
+
+
+def _entropy_end(data: bytes, position: int) -> int:
+    """Where the entropy-coded data after a start-of-scan ends: at the next real marker."""
+    while True:
+        position = data.find(b"\xff", position)
+        if position < 0 or position + 1 >= len(data):
+            return -1
+        following = data[position + 1]
+        if following == 0x00 or 0xD0 <= following <= 0xD7:  # a stuffed FF byte, a restart marker
+            position += 2
+        elif following == 0xFF:  # fill byte before a marker
+            position += 1
+        else:
+            return position
+
+
+def _jpeg_end(data: bytes) -> int:
+    """Where the end-of-image marker ends, walking the segments (-1 if the structure is broken).
+
+    Only the last two bytes being FF D9 proves nothing: HTML or a ZIP archive ending in them can be
+    appended. Thumbnails inside APP segments are skipped with their segment, by its length.
+    """
+    position = 2  # after SOI
+    while position + 1 < len(data):
+        if data[position] != 0xFF:
+            return -1
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill bytes
+            position += 1
+            continue
+        if marker == END_OF_IMAGE:
+            return position + 2
+        if marker in STANDALONE_MARKERS:
+            position += 2
+            continue
+        if position + 4 > len(data):
+            return -1
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        if length < 2:
+            return -1
+        position += 2 + length
+        if marker == START_OF_SCAN:
+            position = _entropy_end(data, position)
+            if position < 0:
+                return -1
+    return -1
+
+
 def _ends_where_the_image_ends(image_format: str, data: bytes) -> bool:
     if image_format == "PNG":
         return _png_end(data) == len(data)
@@ -84,7 +135,7 @@ def _ends_where_the_image_ends(image_format: str, data: bytes) -> bool:
     if image_format == "WEBP":
         riff_size = int.from_bytes(data[4:8], "little")
         return riff_size + 8 == len(data)
-    return data.endswith(b"\xff\xd9")  # JPEG: the end-of-image marker is the last thing in the file
+    return _jpeg_end(data) == len(data)
 
 
 def _decodes_as(image_format: str, data: bytes) -> bool:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from time import monotonic
 from typing import Any
 
 from app.imports.errors import ImportFileError
@@ -24,6 +26,12 @@ XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and other old Office files)
 # openpyxl holds a workbook's shared strings in memory: refuse archives that expand beyond this (zip bombs).
 XLSX_MAX_EXPANDED = 300 * 1024 * 1024
+# A header and a few lines above it come on top of the data rows a file may hold.
+ROWS_ABOVE_DATA = 100
+# A shared string (<si>) and a cell format (<xf>) in any part of the archive, with or without a prefix.
+SHARED_STRING_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
+STYLE_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:xf|font|fill|border|numFmt|dxf)[\s/>]")
+SCAN_CHUNK = 1024 * 1024
 BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -31,6 +39,17 @@ BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+
+@dataclass(frozen=True)
+class XlsxLimits:
+    """What one workbook may make the reader do: openpyxl holds every shared string and style in
+    memory and reads them before any row, so a tiny file of a million unused ones costs minutes."""
+
+    shared_strings: int = 200_000
+    cells: int = 2_000_000
+    styles: int = 20_000
+    seconds: float = 20.0
 
 
 @dataclass
@@ -44,11 +63,19 @@ class Source:
     encoding: str | None = None
     delimiter: str | None = None
     max_columns: int = 200
+    # Rows of the sheet, blank ones included: a file of millions of empty lines is refused early too.
+    max_rows: int | None = None
+    xlsx_limits: XlsxLimits = field(default_factory=XlsxLimits)
 
     def rows(self) -> Iterator[list[Any]]:
         """Every row of the chosen sheet, cells as read (trailing empty cells trimmed)."""
         raw = self._xlsx_rows() if self.file_format == "xlsx" else self._csv_rows()
         for number, row in enumerate(raw, start=1):
+            if self.max_rows is not None and number > self.max_rows:
+                raise ImportFileError(
+                    413,
+                    f"The file has more than {self.max_rows} rows (blank ones count too): split it into parts.",
+                )
             cells = [_clean(value) for value in row]
             while cells and cells[-1] is None:
                 cells.pop()
@@ -69,16 +96,43 @@ class Source:
             raise ImportFileError(400, f"The file is not valid {self.encoding} text.") from exc
 
     def _xlsx_rows(self) -> Iterator[tuple[Any, ...]]:
+        limits = self.xlsx_limits
+        deadline = monotonic() + limits.seconds
         workbook = _open_workbook(self.data)
+        cells = 0
         try:
             worksheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
-            yield from worksheet.iter_rows(values_only=True)
+            # The stored dimension is the file's word: a forged "A1:XFD1048576" would pad every row.
+            worksheet.reset_dimensions()
+            for row in worksheet.iter_rows(values_only=True):
+                cells += len(row)
+                if cells > limits.cells:
+                    raise ImportFileError(
+                        413, f"The workbook has more than {limits.cells} cells; it cannot be imported."
+                    )
+                if monotonic() > deadline:
+                    raise ImportFileError(
+                        413, f"The workbook takes more than {limits.seconds:g} s to read; save a smaller one or a CSV."
+                    )
+                yield row
         finally:
             workbook.close()
 
 
-def open_source(data: bytes, sheet: str | None = None, *, max_columns: int = 200) -> Source:
-    """Recognise the file by its content (never its name) and prepare to stream its rows."""
+def open_source(
+    data: bytes,
+    sheet: str | None = None,
+    *,
+    max_columns: int = 200,
+    max_rows: int | None = None,
+    xlsx_limits: XlsxLimits | None = None,
+) -> Source:
+    """Recognise the file by its content (never its name) and prepare to stream its rows.
+
+    `max_rows` counts data rows; blank rows count too, and a few rows above the header are allowed.
+    """
+    sheet_rows = max_rows + ROWS_ABOVE_DATA if max_rows is not None else None
+    xlsx_limits = xlsx_limits or XlsxLimits()
     if not data.strip():
         raise ImportFileError(400, "The file is empty.")
     if data.startswith(OLE_MAGIC):
@@ -86,12 +140,13 @@ def open_source(data: bytes, sheet: str | None = None, *, max_columns: int = 200
             400, "Old Excel (.xls) files are not supported: save the sheet as .xlsx or CSV and upload that."
         )
     if data.startswith(XLSX_MAGIC):
-        return _open_xlsx(data, sheet, max_columns)
+        return _open_xlsx(data, sheet, max_columns, sheet_rows, xlsx_limits)
     encoding = detect_encoding(data)
     sample = _decoded_sample(data, encoding)
     if _looks_binary(sample):
         raise ImportFileError(400, "The file is not a spreadsheet: upload a CSV or XLSX file.")
-    return Source(data, "csv", encoding=encoding, delimiter=sniff_delimiter(sample), max_columns=max_columns)
+    delimiter = sniff_delimiter(sample)
+    return Source(data, "csv", encoding=encoding, delimiter=delimiter, max_columns=max_columns, max_rows=sheet_rows)
 
 
 def _open_workbook(data: bytes) -> Any:
@@ -108,18 +163,45 @@ def _open_workbook(data: bytes) -> Any:
         raise ImportFileError(400, "The XLSX workbook is damaged and cannot be read.") from exc
 
 
-def _check_expanded_size(data: bytes) -> None:
+def _check_archive(data: bytes, limits: XlsxLimits) -> None:
+    """Refuse, before openpyxl reads anything, a workbook that expands too far or holds more shared
+    strings or styles than the limits (counted in every part: their names are the file's choice)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            expanded = sum(item.file_size for item in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            items = archive.infolist()
+            if sum(item.file_size for item in items) > XLSX_MAX_EXPANDED:
+                raise ImportFileError(413, "The workbook expands to more data than can be imported.")
+            strings = styles = 0
+            for item in items:
+                part_strings, part_styles = _count_tags(archive, item)
+                strings, styles = strings + part_strings, styles + part_styles
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ImportFileError(400, "The file is a ZIP archive but not a readable XLSX workbook.") from exc
-    if expanded > XLSX_MAX_EXPANDED:
-        raise ImportFileError(413, "The workbook expands to more data than can be imported.")
+    if strings > limits.shared_strings:
+        raise ImportFileError(
+            413, f"The workbook holds more than {limits.shared_strings} shared strings; it cannot be imported."
+        )
+    if styles > limits.styles:
+        raise ImportFileError(413, f"The workbook holds more than {limits.styles} cell styles; it cannot be imported.")
 
 
-def _open_xlsx(data: bytes, sheet: str | None, max_columns: int) -> Source:
-    _check_expanded_size(data)
+def _count_tags(archive: zipfile.ZipFile, item: zipfile.ZipInfo) -> tuple[int, int]:
+    strings = styles = 0
+    tail = b""
+    with archive.open(item) as part:
+        while chunk := part.read(SCAN_CHUNK):
+            # A tag cut by the chunk boundary is found in the next round (tags are short; a tag wholly
+            # inside the kept tail was counted already and cannot match from its start twice).
+            window = tail + chunk
+            start = len(tail)
+            strings += sum(1 for m in SHARED_STRING_TAG.finditer(window) if m.end() > start)
+            styles += sum(1 for m in STYLE_TAG.finditer(window) if m.end() > start)
+            tail = window[-64:]
+    return strings, styles
+
+
+def _open_xlsx(data: bytes, sheet: str | None, max_columns: int, max_rows: int | None, limits: XlsxLimits) -> Source:
+    _check_archive(data, limits)
     workbook = _open_workbook(data)
     try:
         names = list(workbook.sheetnames)
@@ -129,7 +211,15 @@ def _open_xlsx(data: bytes, sheet: str | None, max_columns: int) -> Source:
         raise ImportFileError(400, "The workbook has no sheets.")
     if sheet is not None and sheet not in names:
         raise ImportFileError(400, f"The workbook has no sheet {sheet!r}; its sheets are: {', '.join(names)}.")
-    return Source(data, "xlsx", sheets=names, sheet=sheet or names[0], max_columns=max_columns)
+    return Source(
+        data,
+        "xlsx",
+        sheets=names,
+        sheet=sheet or names[0],
+        max_columns=max_columns,
+        max_rows=max_rows,
+        xlsx_limits=limits,
+    )
 
 
 def detect_encoding(data: bytes) -> str:

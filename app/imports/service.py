@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from sqlalchemy.exc import InvalidRequestError
 
 from app.extensions import db
 from app.imports.errors import ImportFileError
@@ -16,9 +17,10 @@ from app.imports.existing import ExistingIndex
 from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options, stored_options
 from app.imports.planning import plan_rows, survey
 from app.imports.preview import build_preview
-from app.imports.reading import Source, open_source
+from app.imports.reading import Source, XlsxLimits, open_source
 from app.imports.undo import undo_batch
 from app.imports.writer import BulkWriter
+from app.locking import lock_rows
 from app.models import User
 from app.models.base import utcnow
 from app.models.import_batch import ImportBatch
@@ -36,8 +38,20 @@ def limits() -> dict[str, int]:
     }
 
 
+def xlsx_limits() -> XlsxLimits:
+    """The configured bounds of reading one workbook (see app/config.py)."""
+    config = current_app.config
+    return XlsxLimits(
+        shared_strings=config["IMPORT_XLSX_MAX_SHARED_STRINGS"],
+        cells=config["IMPORT_XLSX_MAX_CELLS"],
+        styles=config["IMPORT_XLSX_MAX_STYLES"],
+        seconds=config["IMPORT_XLSX_MAX_SECONDS"],
+    )
+
+
 def _source(data: bytes, sheet: str | None) -> Source:
-    return open_source(data, sheet, max_columns=limits()["columns"])
+    bounds = limits()
+    return open_source(data, sheet, max_columns=bounds["columns"], max_rows=bounds["rows"], xlsx_limits=xlsx_limits())
 
 
 def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any] | None = None) -> ImportBatch:
@@ -78,8 +92,24 @@ def too_large_message() -> str:
     return "The file is too large."
 
 
+def lock_batch(batch: ImportBatch, user: User) -> None:
+    """Serialise this batch's state changes: take the user's and the batch's locks, then read it afresh.
+
+    Whatever number of commits, undos, discards, option changes (and account restores, which take the
+    same user lock) arrive at once, they run one after the other, and each re-checks the state it finds.
+    """
+    db.session.flush()  # a batch made in this transaction (the CLI uploads and commits at once) exists too
+    lock_rows(User, [user.id])
+    lock_rows(ImportBatch, [batch.id])
+    try:
+        db.session.refresh(batch)
+    except InvalidRequestError as exc:  # discarded by the request that held the lock before us
+        raise ImportFileError(404, "Not found.") from exc
+
+
 def change_options(batch: ImportBatch, user: User, body: Any) -> None:
     """Apply a PATCH (mapping, status mapping, date order, sheet, header row) and recompute the preview."""
+    lock_batch(batch, user)
     if batch.state != "preview":
         raise ImportFileError(409, f"This import is {batch.state}; only an import in preview can be changed.")
     changes = ImportOptionsSchema().load(body if body is not None else {})
@@ -109,6 +139,7 @@ def _recompute(
 
 def commit_batch(batch: ImportBatch, user: User) -> None:
     """Write the batch's rows (creates, updates, records) in the caller's transaction."""
+    lock_batch(batch, user)
     if batch.state != "preview":
         raise ImportFileError(409, f"This import is already {batch.state}.")
     options = stored_options(batch.options)
@@ -129,6 +160,7 @@ def commit_batch(batch: ImportBatch, user: User) -> None:
 
 def delete_batch(batch: ImportBatch, user: User) -> None:
     """Undo a committed batch (it stays, as undone); discard a batch in preview or already undone."""
+    lock_batch(batch, user)
     if batch.state == "committed":
         undo_batch(batch, user)
     else:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Integer, String, inspect
 from sqlalchemy.orm import Mapped, mapped_column, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +29,9 @@ class User(UserMixin, Entity):
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     date_joined: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Every token carries the version it was issued at; a password change or "log out everywhere"
+    # bumps it, which refuses every access and refresh token issued before.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
 
     @validates("email")
     def _normalize_email(self, _key: str, email: str) -> str:
@@ -38,6 +41,12 @@ class User(UserMixin, Entity):
         """Store a salted hash of `password` (scrypt unless PASSWORD_HASH_METHOD says otherwise)."""
         method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
         self.password_hash = generate_password_hash(password, method=method)
+        if inspect(self).persistent:  # a change of an existing account's password, not a new account's
+            self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Refuse every token issued to this user until now (not committed)."""
+        self.token_version = (self.token_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         """Whether `password` matches; always false for accounts without a local password."""

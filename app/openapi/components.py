@@ -16,8 +16,14 @@ ERRORS: dict[int, tuple[str, str]] = {
     404: ("NotFound", "No such object among the caller's, or no such page (`Invalid page.`)."),
     409: ("Conflict", "The change conflicts with the object's state or with existing data."),
     413: ("PayloadTooLarge", "The body is larger than the server accepts."),
+    412: (
+        "PreconditionFailed",
+        "`If-Match` (or a batch item's `etag`) names an older version: read it again. The current tag is in "
+        "the `ETag` header (for a batch, per item index in `stale`).",
+    ),
     415: ("UnsupportedMediaType", "The body is not `application/json`."),
     429: ("TooManyRequests", "Rate limit exceeded; see `Retry-After`."),
+    503: ("ServiceUnavailable", "Concurrent changes kept the database from finishing; retry after `Retry-After`."),
 }
 
 DETAIL = {
@@ -62,6 +68,19 @@ def register_components(spec: APISpec) -> None:
         )
 
 
+ETAG_HEADER = {
+    "ETag": {"description": "The version of this representation, for `If-Match`.", "schema": {"type": "string"}}
+}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Change only if the object is still at this version (the `ETag` of your read); else a 412. "
+    "Without it, the write goes through as before.",
+}
+
+
 def json_response(description: str, schema: Any) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -92,6 +111,7 @@ AUTH_OPERATIONS: dict[str, dict[str, Any]] = {
     },
     "auth.logout": {
         "requestBody": json_request(RefreshSchema),
+        "description": "The access token in `Authorization`, if one of the same user is sent, is revoked too.",
         "responses": {"204": {"description": "Revoked."}} | error_responses(400, 401),
     },
     "auth.social_login": {

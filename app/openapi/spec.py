@@ -27,6 +27,8 @@ from werkzeug.routing import Rule
 from app.api import requires_login
 from app.openapi.components import (
     AUTH_OPERATIONS,
+    ETAG_HEADER,
+    IF_MATCH,
     error_responses,
     json_request,
     json_response,
@@ -150,17 +152,20 @@ def resource_operation(view: type[ResourceView], rule: Rule, method: str) -> dic
     elif method == "PATCH" and not detail:
         operation = {
             "summary": f"Update several {plural} at once",
-            "description": "A list of partial objects, each with its `uuid`; one failure fails the whole batch.",
+            "description": "A list of partial objects, each with its `uuid` (once: a repeated uuid is a 400), at "
+            "most `BATCH_MAX_ITEMS` (100) of them; one failure fails the whole batch. An item may carry `etag`, "
+            "the `ETag` it was read with: if the object has changed since, the batch is a 412.",
             "operationId": f"{name}_batch_update",
-            "requestBody": json_request({"type": "array", "items": update}),
+            "requestBody": json_request({"type": "array", "items": update, "maxItems": 100}),
             "responses": {"200": json_response(f"The updated {plural}.", {"type": "array", "items": schema})}
-            | error_responses(400, 401, 415),
+            | error_responses(400, 401, 412, 415, 503),
         }
     elif method == "GET":
         operation = {
             "summary": f"Retrieve {a_singular}",
             "operationId": f"{name}_retrieve",
-            "responses": {"200": json_response(f"The {singular}.", schema)} | error_responses(401, 404),
+            "responses": {"200": {**json_response(f"The {singular}.", schema), "headers": ETAG_HEADER}}
+            | error_responses(401, 404),
         }
     elif method in ("PATCH", "PUT"):
         partial = method == "PATCH"
@@ -168,16 +173,18 @@ def resource_operation(view: type[ResourceView], rule: Rule, method: str) -> dic
             "summary": f"Update {a_singular}" if partial else f"Replace {a_singular}",
             "description": "Only the fields given change." if partial else "Required fields must be present.",
             "operationId": f"{name}_{'update' if partial else 'replace'}",
+            "parameters": [IF_MATCH],
             "requestBody": json_request(update),
-            "responses": {"200": json_response(f"The updated {singular}.", schema)}
-            | error_responses(400, 401, 403, 404, 415),
+            "responses": {"200": {**json_response(f"The updated {singular}.", schema), "headers": ETAG_HEADER}}
+            | error_responses(400, 401, 403, 404, 412, 415, 503),
         }
     else:
         operation = {
             "summary": f"Delete {a_singular}",
             "description": "Whatever belongs to it goes with it. A JSON body, if any, is ignored.",
             "operationId": f"{name}_delete",
-            "responses": {"204": {"description": "Deleted."}} | error_responses(401, 403, 404),
+            "parameters": [IF_MATCH],
+            "responses": {"204": {"description": "Deleted."}} | error_responses(401, 403, 404, 412, 503),
         }
     own_doc = _overridden_doc(view, method)
     if own_doc:

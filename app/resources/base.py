@@ -11,7 +11,7 @@ import uuid
 from functools import cache
 from typing import Any, ClassVar
 
-from flask import request
+from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields
@@ -21,8 +21,10 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from app.api import ApiBlueprint, current_user, json_body, paginate, register_detail
 from app.errors import APIError
+from app.etags import STALE_ITEMS, check_if_match, etag_header, etag_of, matches
 from app.extensions import db
 from app.filters import Filter
+from app.locking import for_update
 from app.models import User
 from app.permissions import check_writable, get_visible_or_404, visible
 from app.resources.schemas import BaseSchema, Patch
@@ -70,9 +72,10 @@ class ResourceView(MethodView):
     # -- reading ---------------------------------------------------------------------------------
 
     def get(self, uuid: uuid.UUID | None = None) -> ResponseReturnValue:
-        """List the caller's objects (paginated, filtered, ordered), or retrieve one."""
+        """List the caller's objects (paginated, filtered, ordered), or retrieve one (with its ETag)."""
         if uuid is not None:
-            return self.schema().dump(self.get_object(uuid))
+            body = self.schema().dump(self.get_object(uuid))
+            return body, etag_header(body)
         rows, envelope = paginate(self.list_query())
         return {**envelope, "results": self.schema(many=True).dump(rows)}
 
@@ -102,9 +105,13 @@ class ResourceView(MethodView):
         return [primary, self.model.id]
 
     def get_object(self, object_id: uuid.UUID, *, for_write: bool = False) -> Any:
-        obj = get_visible_or_404(self.model, object_id, self.user, options=eager_options(self.schema, self.model))
+        """The caller's object; `for_write` locks it (see app.locking), reads it afresh and checks If-Match."""
+        obj = get_visible_or_404(
+            self.model, object_id, self.user, options=eager_options(self.schema, self.model), lock=for_write
+        )
         if for_write:
             check_writable(obj, self.user)
+            check_if_match(self.schema().dump(obj))
         return obj
 
     # -- writing ---------------------------------------------------------------------------------
@@ -131,17 +138,24 @@ class ResourceView(MethodView):
         obj = self.get_object(object_id, for_write=True)
         (self.update_schema or self.schema)().load(json_body(), partial=partial).apply(obj)
         db.session.commit()
-        return self.schema().dump(self.get_object(object_id))
+        body = self.schema().dump(self.get_object(object_id))
+        return body, etag_header(body)
 
     def update_many(self) -> ResponseReturnValue:
-        """Batch PATCH: every item names its uuid; any failure fails the whole batch."""
+        """Batch PATCH: every item names its uuid (and may carry its `etag`); any failure fails the batch."""
         items = json_body()
         if not isinstance(items, list) or not items:
             raise ValidationError({"non_field_errors": ["Expected a non-empty list of objects."]})
+        limit = current_app.config["BATCH_MAX_ITEMS"]
+        if len(items) > limit:
+            raise ValidationError({"non_field_errors": [f"A batch holds at most {limit} items ({len(items)} given)."]})
         schema = (self.update_schema or self.schema)()
         ids = [_item_id(item) for item in items]
-        # One query loads every object of the batch, and one more reads them back: constant cost.
-        objects = self.get_objects([object_id for object_id in ids if object_id is not None])
+        _refuse_repeats(ids)
+        # One query locks and loads every object of the batch (in id order, so overlapping batches wait
+        # for each other instead of deadlocking), and one more reads them back: constant cost.
+        objects = self.get_objects([object_id for object_id in ids if object_id is not None], for_write=True)
+        self._check_item_versions(items, ids, objects)
         errors: dict[str, Any] = {}
         for index, (item, object_id) in enumerate(zip(items, ids, strict=True)):
             try:
@@ -154,10 +168,26 @@ class ResourceView(MethodView):
         updated = self.get_objects(ids)
         return self.schema(many=True).dump([updated[object_id] for object_id in ids])
 
-    def get_objects(self, object_ids: list[Any]) -> dict[uuid.UUID, Any]:
-        """The caller's objects among `object_ids`, eager-loaded like `get_object`, by id."""
+    def get_objects(self, object_ids: list[Any], *, for_write: bool = False) -> dict[uuid.UUID, Any]:
+        """The caller's objects among `object_ids`, eager-loaded like `get_object`, by id (`for_write`: locked)."""
         query = visible(self.model, self.user).where(self.model.id.in_(set(object_ids)))
-        return {obj.id: obj for obj in db.session.scalars(query.options(*eager_options(self.schema, self.model)))}
+        query = query.options(*eager_options(self.schema, self.model))
+        if for_write:
+            query = for_update(query.order_by(self.model.id), self.model).execution_options(populate_existing=True)
+        return {obj.id: obj for obj in db.session.scalars(query)}
+
+    def _check_item_versions(self, items: list[Any], ids: list[Any], objects: dict[uuid.UUID, Any]) -> None:
+        """A batch item's `etag` works like If-Match: a stale one fails the batch with a 412."""
+        stale = {}
+        for index, (item, object_id) in enumerate(zip(items, ids, strict=True)):
+            tag = item.get("etag") if isinstance(item, dict) else None
+            if tag is None or object_id not in objects:
+                continue
+            current = etag_of(self.schema().dump(objects[object_id]))
+            if not isinstance(tag, str) or not matches(tag, current):
+                stale[str(index)] = f'"{current}"'
+        if stale:
+            raise APIError(412, STALE_ITEMS, stale=stale)
 
     def _update_item(self, schema: BaseSchema, item: Any, object_id: uuid.UUID | None, objects: dict) -> Any:
         if object_id is None:
@@ -186,6 +216,17 @@ class ResourceView(MethodView):
     def perform_delete(self, obj: Any) -> None:
         """Remove the object; override where a DELETE keeps the row (revokes, archives)."""
         db.session.delete(obj)
+
+
+def _refuse_repeats(ids: list[uuid.UUID | None]) -> None:
+    seen, repeated = set(), []
+    for object_id in ids:
+        if object_id is not None and object_id in seen and object_id not in repeated:
+            repeated.append(object_id)
+        seen.add(object_id)
+    if repeated:
+        listed = ", ".join(str(object_id) for object_id in repeated[:5])
+        raise ValidationError({"non_field_errors": [f"Each uuid may appear once in a batch; repeated: {listed}."]})
 
 
 def _item_id(item: Any) -> uuid.UUID | None:

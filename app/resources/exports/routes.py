@@ -11,6 +11,7 @@ from flask import Response, current_app, request, send_file, stream_with_context
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import json_limits
 from app.api import ApiBlueprint, current_user
 from app.errors import APIError
 from app.exports.account import dump_account, restore_account
@@ -152,7 +153,7 @@ def _uploaded_json() -> Any:
     if len(data) > limit:
         raise _account_file_too_large(limit)
     try:
-        return json.loads(data)
+        return json_limits.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise APIError(400, "Malformed JSON in the uploaded file.") from exc
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import undefer
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import json_limits
 from app.api import ApiBlueprint, current_user, json_body, paginate, register_detail
 from app.errors import error_response
 from app.extensions import db
@@ -47,7 +47,7 @@ def _form_options() -> dict[str, Any]:
     for key, value in request.form.items():
         if key in ("mapping", "status_mapping"):
             try:
-                options[key] = json.loads(value)
+                options[key] = json_limits.loads(value)
             except ValueError as exc:
                 raise ValidationError({key: ["Not valid JSON."]}) from exc
         elif key in ("sheet", "date_order", "header_row"):
