@@ -15,7 +15,7 @@ from app.imports.existing import ExistingIndex
 from app.imports.matching import company_key
 from app.imports.planning import plan_rows
 from app.imports.reading import Source
-from app.imports.statuses import stage_for, status_text
+from app.imports.statuses import STATUS_MAX_LENGTH, mapped_stage, stage_for
 from app.models import User
 
 SAMPLES = 3
@@ -52,19 +52,20 @@ def build_preview(
     user_mapping = options.get("status_mapping") or {}
     statuses = []
     for word, count in words.most_common():
-        stage, confidence = stage_for(word)
-        text = status_text(word, user_mapping)
+        guessed, confidence = stage_for(word)
+        stage = mapped_stage(word, user_mapping)
         statuses.append(
             {
                 "word": word,
                 "count": count,
-                "status": text,
-                "stage": stage,
-                "confidence": confidence,
-                "known": stage is not None or word in user_mapping,
+                "status": word[:STATUS_MAX_LENGTH],  # what the application shows: the user's own word
+                "stage": stage,  # what it means, kept beside it
+                "confidence": 1.0 if stage != guessed else confidence,
+                "known": stage is not None,
             }
         )
-    options = {**options, "status_mapping": {**{s["word"]: s["status"] for s in statuses}, **user_mapping}}
+    guesses = {s["word"]: s["stage"] for s in statuses if s["stage"]}
+    options = {**options, "status_mapping": {**guesses, **user_mapping}}
     preview = {
         "file": {
             "format": source.file_format,

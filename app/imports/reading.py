@@ -15,8 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from app.imports.errors import ImportFileError
+from app.imports.xlsx_links import Links, sheet_links
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -72,9 +74,52 @@ class Source:
         workbook = _open_workbook(self.data)
         try:
             worksheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
-            yield from worksheet.iter_rows(values_only=True)
+            links = _links_of(workbook, worksheet)
+            for number, row in enumerate(worksheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
+                if links and any((number, column) in links for column in range(len(row))):
+                    row = tuple(_linked(value, links.get((number, column))) for column, value in enumerate(row))
+                yield row
         finally:
             workbook.close()
+
+
+@dataclass(frozen=True)
+class LinkedCell:
+    """A cell that links somewhere: the text it shows and the URL it opens (a hyperlink or HYPERLINK())."""
+
+    text: str
+    url: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"text": self.text, "url": self.url}
+
+
+def _links_of(workbook: Any, worksheet: Any) -> Links:
+    """The sheet's linked cells, read from the archive openpyxl already holds open."""
+    archive, path = getattr(workbook, "_archive", None), getattr(worksheet, "_worksheet_path", None)
+    if archive is None or not path:
+        return {}
+    try:
+        return sheet_links(archive, path)
+    except (ParseError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ImportFileError(400, "The XLSX workbook is damaged and cannot be read.") from exc
+
+
+def _linked(value: Any, link: tuple[str, str | None] | None) -> Any:
+    if link is None:
+        return value
+    url, formula_text = link
+    shown = value if value is not None else formula_text if formula_text is not None else url
+    text = _text_of(shown)
+    return LinkedCell(text or url, url)
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    return str(value).strip()
 
 
 def open_source(data: bytes, sheet: str | None = None, *, max_columns: int = 200) -> Source:
@@ -217,6 +262,8 @@ def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip().replace("\x00", "")
         return value or None
+    if isinstance(value, LinkedCell):
+        return LinkedCell(value.text.replace("\x00", ""), value.url.replace("\x00", ""))
     if isinstance(value, datetime):
         return value.date() if value.time() == time(0) else value
     if isinstance(value, float) and value != value:  # NaN
@@ -230,4 +277,6 @@ def to_json(value: Any) -> Any:
     """A cell for storage in JSON: dates and times as ISO text."""
     if isinstance(value, date | datetime | time):
         return value.isoformat()
+    if isinstance(value, LinkedCell):
+        return value.to_json()
     return value

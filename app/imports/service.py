@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 
 from app.extensions import db
+from app.imports.date_evidence import decide_dates
 from app.imports.errors import ImportFileError
 from app.imports.existing import ExistingIndex
 from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options, stored_options
@@ -97,14 +98,18 @@ def _recompute(
     if "header_row" in changes:
         options["header_row"] = changes["header_row"]
     if "date_order" in changes:
-        options["date_order"] = changes["date_order"]
+        options["date_order"], options["date_order_chosen"] = changes["date_order"], True
     options = survey(source, options)
     if changes.get("mapping"):
         columns = apply_mapping(columns_from_options(options), changes["mapping"])
         options["columns"] = [column.to_json() for column in columns]
     if "status_mapping" in changes:
         options["status_mapping"] = {**options.get("status_mapping", {}), **changes["status_mapping"]}
-    batch.preview, batch.counts, batch.options = build_preview(source, options, user, limits())
+    options, dates = decide_dates(source, options)  # after the mapping: it says which columns hold dates
+    preview, batch.counts, batch.options = build_preview(source, options, user, limits())
+    if dates["ambiguous"]:
+        preview["warnings"].append(dates["message"])
+    batch.preview = {**preview, "dates": dates}
 
 
 def commit_batch(batch: ImportBatch, user: User) -> None:
