@@ -283,3 +283,29 @@ def _same_cell(got: str, want: str) -> bool:
 def _date_text(text: str) -> str | None:
     parsed = parse_date(text, "mdy")
     return parsed.isoformat() if parsed else None
+
+
+def test_a_file_with_the_header_row_of_an_earlier_import_starts_from_its_mapping(alice_api, bob_api):
+    data = fixture("ambiguous_dates.csv").replace(b"Status", b"Where I am")
+    first = upload_ok(alice_api, data, "mine.csv")
+    assert "remembered" not in first["preview"]
+    changed = alice_api.patch(
+        f"/api/imports/{first['uuid']}/",
+        json={"mapping": {"Where I am": "status"}, "status_mapping": {"verbal offer": "Accepted"}, "date_order": "dmy"},
+    ).get_json()
+    commit(alice_api, changed)
+
+    again = upload_ok(alice_api, data + b"Initech,QA Engineer,Applied,13/05/2025\n", "mine (2).csv")
+    assert again["preview"]["remembered"]["import"] == first["uuid"]
+    assert again["preview"]["remembered"]["filename"] == "mine.csv"
+    assert {c["header"]: c["field"] for c in again["mapping"]["columns"]}["Where I am"] == "status"
+    assert again["mapping"]["status_mapping"]["verbal offer"] == "Accepted"
+    assert (again["mapping"]["date_order"], again["preview"]["dates"]["decided_by"]) == ("dmy", "chosen")
+    assert again["mapping"]["remembered_from"] == first["uuid"]
+    assert (again["counts"]["create"], again["counts"]["unchanged"]) == (1, 3)
+    commit(alice_api, again)
+
+    # Another user's import is never a mapping to start from.
+    theirs = upload_ok(bob_api, data, "mine.csv")
+    assert "remembered" not in theirs["preview"]
+    assert {c["header"]: c["field"] for c in theirs["mapping"]["columns"]}["Where I am"] != "status"

@@ -93,6 +93,7 @@ def survey(source: Source, options: dict[str, Any]) -> dict[str, Any]:
         "date_order_chosen": bool(options.get("date_order_chosen")),
         "columns": [column.to_json() for column in columns],
         "status_mapping": dict(options.get("status_mapping") or {}),
+        "remembered_from": options.get("remembered_from"),
     }
 
 

@@ -18,6 +18,7 @@ from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from
 from app.imports.planning import plan_rows, survey
 from app.imports.preview import build_preview
 from app.imports.reading import Source, open_source
+from app.imports.remembered import earlier_import, remembered_note, remembered_options
 from app.imports.undo import undo_batch
 from app.imports.writer import BulkWriter
 from app.models import User
@@ -59,7 +60,18 @@ def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any]
         counts={},
         created_labels=[],
     )
-    _recompute(batch, user, source, {"sheet": source.sheet}, changes)
+    options: dict[str, Any] = {"sheet": source.sheet}
+    earlier = None
+    if not changes.get("mapping") and "header_row" not in changes:
+        headers = [column["header"] for column in survey(source, options)["columns"]]
+        earlier = earlier_import(user, headers)
+        if earlier is not None and earlier.options["sheet"] in (None, source.sheet):
+            options = {**remembered_options(earlier), "sheet": source.sheet}
+        else:
+            earlier = None
+    _recompute(batch, user, source, options, changes)
+    if earlier is not None:
+        batch.preview = {**batch.preview, "remembered": remembered_note(earlier)}
     db.session.add(batch)
     return batch
 
