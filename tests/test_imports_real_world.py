@@ -309,3 +309,32 @@ def test_a_file_with_the_header_row_of_an_earlier_import_starts_from_its_mapping
     theirs = upload_ok(bob_api, data, "mine.csv")
     assert "remembered" not in theirs["preview"]
     assert {c["header"]: c["field"] for c in theirs["mapping"]["columns"]}["Where I am"] != "status"
+
+
+def test_preview_rows_are_paged_over_the_whole_file_and_filtered(app, alice_api):
+    app.config.update(IMPORT_PREVIEW_ROWS=2)
+    rows = "".join(f"Co{i},Job{i},2024-01-{i + 1:02d}\n" for i in range(25))
+    import_file(alice_api, ("Company,Position,Date applied\n" + rows).encode())
+    changed = rows.replace("Job3,", "Job3b,").replace("Co7,Job7,2024-01-08", "Co7,Job7,2024-02-08")
+    batch = upload_ok(alice_api, ("Company,Position,Date applied\n" + changed + ",,not a date\nCo99,New,x\n").encode())
+    assert len(batch["preview"]["rows"]) == 2  # the detail keeps only the first rows
+    url = f"/api/imports/{batch['uuid']}/rows/"
+
+    first = alice_api.get(f"{url}?page_size=10").get_json()
+    assert first["count"] == 27 and len(first["results"]) == 10 and first["previous"] is None
+    last = alice_api.get(f"{url}?page_size=10&page=3").get_json()
+    assert [r["row"] for r in last["results"]] == list(range(22, 29)) and last["next"] is None
+    assert last["results"][-1]["raw"] == ["Co99", "New", "x"]
+
+    def shown(show: str) -> list[tuple[int, str]]:
+        body = alice_api.get(f"{url}?show={show}&page_size=100").get_json()
+        return [(r["row"], r["values"]["position_title"] if r["values"] else None) for r in body["results"]]
+
+    assert shown("create") == [(5, "Job3b"), (28, "New")]
+    assert shown("update") == [(9, "Job7")]
+    assert shown("skip") == [(27, None)]
+    assert shown("problems") == [(27, None), (28, "New")]
+    assert len(shown("unchanged")) == 23
+    response = alice_api.get(f"{url}?show=maybe")
+    assert response.status_code == 400
+    assert alice_api.get(f"{url}?page=9").status_code == 404

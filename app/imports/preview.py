@@ -88,6 +88,40 @@ def build_preview(
     return preview, counts, options
 
 
+ROW_FILTERS = ("problems", "create", "update", "unchanged", "skip")
+
+
+def preview_rows(
+    source: Source,
+    options: dict[str, Any],
+    user: User,
+    limits: dict[str, int],
+    show: str | None,
+    offset: int,
+    size: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(how many rows match `show`, the `size` of them from `offset`) over the whole file, as they would be
+    written: `show` is "problems" (rows with a problem), an action (create, update, unchanged, skip) or None."""
+    index = ExistingIndex(user)
+    count, rows = 0, []
+    for plan in plan_rows(source, options, limits["rows"]):
+        action, _ = index.action(plan)
+        if (show == "problems" and not plan.problems) or (show not in (None, "problems") and action != show):
+            continue
+        if offset <= count < offset + size:
+            rows.append(
+                {
+                    "row": plan.row_number,
+                    "action": action,
+                    "values": plan.values,
+                    "problems": plan.problems,
+                    "raw": plan.raw,
+                }
+            )
+        count += 1
+    return count, rows
+
+
 def _warnings(columns: list[Column]) -> list[str]:
     mapped = {column.field for column in columns}
     warnings = []

@@ -21,7 +21,7 @@ from app.models import User
 from app.models.import_batch import ImportBatch
 from app.permissions import get_visible_or_404, visible
 from app.resources.base import json_body
-from app.resources.pagination import paginate
+from app.resources.pagination import paginate, paginate_items
 from app.resources.schemas import API_ENDPOINTS
 
 blueprint = Blueprint("imports", __name__)
@@ -121,6 +121,32 @@ def detail(uuid: uuid.UUID) -> ResponseReturnValue:
             schema: ImportBatchSchema
     """
     return ImportBatchSchema().dump(_batch(uuid))
+
+
+@blueprint.route("/api/imports/<uuid:uuid>/rows/", methods=["GET"], strict_slashes=False)
+@login_required
+def rows(uuid: uuid.UUID) -> ResponseReturnValue:
+    """Every row of the file as the import would write it, paged; `show` narrows them.
+
+    ---
+    parameters:
+      - {name: show, in: query, required: false, description: "Only the rows with problems, or of one action",
+         schema: {type: string, enum: [problems, create, update, unchanged, skip]}}
+      - {name: page, in: query, required: false, schema: {type: integer, minimum: 1}}
+      - {name: page_size, in: query, required: false, schema: {type: integer, minimum: 1}}
+    responses:
+      "200":
+        description: "A page: count, next, previous and results (row, action, values, problems, raw)."
+        content:
+          application/json:
+            schema: {type: object}
+      "400":
+        $ref: "#/components/responses/BadRequest"
+    """
+    batch = _batch(uuid, content=True)
+    show = request.args.get("show") or None
+    results, envelope = paginate_items(lambda offset, size: service.batch_rows(batch, _user(), show, offset, size))
+    return {**envelope, "results": results}
 
 
 @blueprint.route("/api/imports/<uuid:uuid>/", methods=["PATCH"], strict_slashes=False)

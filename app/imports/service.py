@@ -16,7 +16,7 @@ from app.imports.errors import ImportFileError
 from app.imports.existing import ExistingIndex
 from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options, stored_options
 from app.imports.planning import plan_rows, survey
-from app.imports.preview import build_preview
+from app.imports.preview import ROW_FILTERS, build_preview, preview_rows
 from app.imports.reading import Source, open_source
 from app.imports.remembered import earlier_import, remembered_note, remembered_options
 from app.imports.undo import undo_batch
@@ -122,6 +122,14 @@ def _recompute(
     if dates["ambiguous"]:
         preview["warnings"].append(dates["message"])
     batch.preview = {**preview, "dates": dates}
+
+
+def batch_rows(batch: ImportBatch, user: User, show: str | None, offset: int, size: int) -> tuple[int, list[Any]]:
+    """A page of the batch's rows as the preview would write them (see `preview.preview_rows`)."""
+    if show is not None and show not in ROW_FILTERS:
+        raise ImportFileError(400, f"Unknown filter {show!r}: one of {', '.join(ROW_FILTERS)}.")
+    options = stored_options(batch.options)
+    return preview_rows(_source(batch.content, options["sheet"]), options, user, limits(), show, offset, size)
 
 
 def commit_batch(batch: ImportBatch, user: User) -> None:
