@@ -5,7 +5,9 @@ Where each fixture comes from is told in tests/fixtures/imports/SOURCES.md."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -338,3 +340,43 @@ def test_preview_rows_are_paged_over_the_whole_file_and_filtered(app, alice_api)
     response = alice_api.get(f"{url}?show=maybe")
     assert response.status_code == 400
     assert alice_api.get(f"{url}?page=9").status_code == 404
+
+
+LANGUAGES = {
+    # file: (row 1 status and its stage, row 2 status and its stage)
+    "french_tracker.csv": (("Entretien téléphonique", "Screening"), ("Refusé", "Rejected")),
+    "spanish_tracker.csv": (("Entrevista técnica", "Interviewing"), ("Sin respuesta", "Ghosted")),
+    "portuguese_tracker.csv": (("Entrevista", "Interviewing"), ("Reprovado", "Rejected")),
+    "italian_tracker.csv": (("Colloquio tecnico", "Interviewing"), ("Rifiutato", "Rejected")),
+    "dutch_tracker.csv": (("Sollicitatiegesprek", "Interviewing"), ("Afgewezen", "Rejected")),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LANGUAGES))
+def test_trackers_in_other_languages_import_with_no_options(alice_api, name):
+    original = parse_csv(fixture(name).replace(b";", b","))
+    header, first, second = original
+    batch = upload_ok(alice_api, fixture(name), name)
+    fields = [c["field"] for c in batch["preview"]["columns"]]
+    assert fields == ["company", "position_title", "location", "stage_date", "status", "salary", "notes"]
+    assert batch["preview"]["date_order"] == "dmy"  # 16/03/2025 settles it; 07/05/2025 is 7 May
+    commit(alice_api, batch)
+    (word1, stage1), (word2, stage2) = LANGUAGES[name]
+    assert applications(alice_api, stages=True) == sorted(
+        [
+            expected(
+                first[0],
+                first[1],
+                statuses=[("Applied", "2025-03-16", "Applied", "given"), (word1, "2025-03-16", stage1, "estimated")],
+                locations=[first[2]],
+                notes=f"<p>{html.escape(first[6])}</p><p>{header[5]}: {html.escape(first[5])}</p>",
+            ),
+            expected(
+                second[0],
+                second[1],
+                statuses=[("Applied", "2025-05-07", "Applied", "given"), (word2, "2025-05-07", stage2, "estimated")],
+                locations=[second[2]],
+            ),
+        ],
+        key=lambda a: (a["company"], a["position_title"]),
+    )
