@@ -7,7 +7,9 @@ dates read both ways and that nothing settles is "ambiguous": month first is use
 says so with the choice shown. The same pass finds the file's `year_reference`, the middle of its
 dates that have a year, from which a date written without one (`Oct 12`) takes its year.
 
-It runs again whenever the mapping changes, since the date columns are then others.
+It runs again whenever the mapping changes, since the date columns are then others. Once a thousand rows
+have settled the order beyond doubt (values that read one way only, none the other), the pass stops:
+the rest could only add to the same side.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from app.imports.reading import LinkedCell, Source
 DATE_FIELDS = ("status_date", "stage_date")
 DEFAULT_ORDER = "mdy"
 REFERENCE_SAMPLE = 10_001  # dates kept to find the middle one (a sample of a huge file is as good)
+SETTLED_AFTER = 1000  # rows read before a settled order stops the pass
+
+
+def _settled(votes: Counter[str], dotted: int) -> bool:
+    """Whether the values read settle the order beyond doubt: some read one way only, none the other."""
+    return bool(votes["dmy"]) != bool(votes["mdy"]) or (dotted and not votes["mdy"])
 
 
 def decide_dates(source: Source, options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -37,6 +45,8 @@ def decide_dates(source: Source, options: dict[str, Any]) -> tuple[dict[str, Any
         for number, cells in enumerate(source.rows(), start=1):
             if number <= options["header_row"]:
                 continue
+            if number > options["header_row"] + SETTLED_AFTER and _settled(votes, dotted):
+                break  # the order is settled and the year reference sampled: the rest cannot change them
             for index in indexes:
                 value = cells[index] if index < len(cells) else None
                 if value is None:

@@ -61,15 +61,15 @@ def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any]
         created_labels=[],
     )
     options: dict[str, Any] = {"sheet": source.sheet}
-    earlier = None
+    earlier, surveyed = None, None
     if not changes.get("mapping") and "header_row" not in changes:
-        headers = [column["header"] for column in survey(source, options)["columns"]]
-        earlier = earlier_import(user, headers)
+        surveyed = survey(source, options)
+        earlier = earlier_import(user, [column["header"] for column in surveyed["columns"]])
         if earlier is not None and earlier.options["sheet"] in (None, source.sheet):
-            options = {**remembered_options(earlier), "sheet": source.sheet}
+            options, surveyed = {**remembered_options(earlier), "sheet": source.sheet}, None
         else:
             earlier = None
-    _recompute(batch, user, source, options, changes)
+    _recompute(batch, user, source, options, changes, surveyed)
     if earlier is not None:
         batch.preview = {**batch.preview, "remembered": remembered_note(earlier)}
     db.session.add(batch)
@@ -104,14 +104,20 @@ def change_options(batch: ImportBatch, user: User, body: Any) -> None:
 
 
 def _recompute(
-    batch: ImportBatch, user: User, source: Source, options: dict[str, Any], changes: dict[str, Any]
+    batch: ImportBatch,
+    user: User,
+    source: Source,
+    options: dict[str, Any],
+    changes: dict[str, Any],
+    surveyed: dict[str, Any] | None = None,
 ) -> None:
+    """The preview for `options` with `changes`; `surveyed`: `survey` of these options, when already read."""
     options = dict(options)
     if "header_row" in changes:
         options["header_row"] = changes["header_row"]
+    options = dict(surveyed) if surveyed is not None else survey(source, options)
     if "date_order" in changes:
         options["date_order"], options["date_order_chosen"] = changes["date_order"], True
-    options = survey(source, options)
     if changes.get("mapping"):
         columns = apply_mapping(columns_from_options(options), changes["mapping"])
         options["columns"] = [column.to_json() for column in columns]
