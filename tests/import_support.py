@@ -48,8 +48,10 @@ def all_pages(api: Any, url: str) -> list[dict[str, Any]]:
         page += 1
 
 
-def applications(api: Any) -> list[dict[str, Any]]:
-    """Every application the API shows the user, flattened to what an import writes, sorted."""
+def applications(api: Any, *, stages: bool = False) -> list[dict[str, Any]]:
+    """Every application the API shows the user, flattened to what an import writes, sorted.
+
+    Statuses are (text, date), or with `stages` (text, date, stage, date_basis)."""
     companies = {company["uuid"]: company["name"] for company in all_pages(api, "/api/companies/")}
     flat = []
     for app in all_pages(api, "/api/applications/"):
@@ -58,7 +60,10 @@ def applications(api: Any) -> list[dict[str, Any]]:
             {
                 "company": companies[app["user_company"]],
                 "position_title": app["position_title"],
-                "statuses": [(s["text"], s["date"]) for s in statuses],
+                "statuses": [
+                    (s["text"], s["date"], s["stage"], s["date_basis"]) if stages else (s["text"], s["date"])
+                    for s in statuses
+                ],
                 "job_url": app["job_description_page"]["url"] if app["job_description_page"] else None,
                 "job_source": (app["job_source"]["text"], app["job_source"]["url"]) if app["job_source"] else None,
                 "locations": sorted(p["location"]["full_address"] for p in app["position_locations"]),

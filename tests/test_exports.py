@@ -219,7 +219,17 @@ def test_activity_log_between_two_dates_cell_by_cell(alice_api, seeded):
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == 'attachment; filename="activity-2024-01-01-2024-02-29.csv"'
     rows = parse_csv(response.data)
-    assert rows[0] == ["Date", "Activity", "Company", "Position", "How applied", "Job URL", "Locations", "Links"]
+    assert rows[0] == [
+        "Date",
+        "Activity",
+        "Company",
+        "Position",
+        "How applied",
+        "Job URL",
+        "Locations",
+        "Links",
+        "Date note",
+    ]
     common = [
         "Acme",
         "Backend engineer",
@@ -228,9 +238,9 @@ def test_activity_log_between_two_dates_cell_by_cell(alice_api, seeded):
         "Berlin, Germany; Paris, France",
     ]
     assert rows[1:] == [
-        ["2024-01-05", "Applied", *common, "https://mail.example/1"],
-        ["2024-01-12", "Phone screen", *common, ""],
-        ["2024-02-01", "Interview", *common, ""],
+        ["2024-01-05", "Applied", *common, "https://mail.example/1", ""],
+        ["2024-01-12", "Phone screen", *common, "", ""],
+        ["2024-02-01", "Interview", *common, "", ""],
     ]
 
 
@@ -390,12 +400,10 @@ def test_layout_follows_a_saved_import_mapping(alice_api):
         "Job source URL",
         "Labels",
     ]
-    # The import maps status words to stages (its `status_mapping`, e.g. Bookmarked -> Target); the
-    # rest comes back as it was. Rows written by one import share their creation time: sorted.
-    status = original[0].index("Status")
-    words = batch["mapping"]["status_mapping"]
-    expected = [[words.get(cell, cell) if i == status else cell for i, cell in enumerate(row)] for row in original[1:]]
-    assert sorted(row[:width] for row in rows[1:]) == sorted(expected)
+    # The import maps status words to stages (its `status_mapping`, e.g. Bookmarked -> Target) but keeps
+    # the user's words: everything comes back as it was.
+    assert batch["mapping"]["status_mapping"]["Bookmarked"] == "Target"
+    assert sorted(row[:width] for row in rows[1:]) == sorted(original[1:])
 
 
 def test_layout_of_another_users_import_is_a_400(alice_api, bob_api):
@@ -420,12 +428,10 @@ def test_export_then_import_into_a_fresh_account_gives_back_the_same_file(app, a
     header = original[0]
     assert again[0][: len(header)] == header
 
-    def normalised(row: list[str], words: dict[str, str]) -> list[str]:
-        """The import maps status words to stages; labels tied on their order may swap."""
+    def normalised(row: list[str]) -> list[str]:
+        """Labels tied on their order may swap (the statuses keep the user's words)."""
         cells = dict(zip(header, row, strict=False))
-        cells["Status"] = words.get(cells["Status"], cells["Status"])
         cells["Labels"] = "; ".join(sorted(cells["Labels"].split("; ")))
         return [cells[name] for name in header]
 
-    words = batch["mapping"]["status_mapping"]
-    assert sorted(normalised(row, {}) for row in again[1:]) == sorted(normalised(row, words) for row in original[1:])
+    assert sorted(map(normalised, again[1:])) == sorted(map(normalised, original[1:]))

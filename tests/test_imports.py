@@ -51,7 +51,8 @@ def test_preview_keeps_the_first_rows_but_counts_problems_over_the_whole_file(ap
 def test_patch_changes_mapping_status_words_and_date_order_and_recomputes_the_preview(alice_api):
     data = b"Company,Role,Stage,When,City\nAcme,Engineer,phone scrn,03/04/2024,Berlin\n"
     batch = upload_ok(alice_api, data)
-    assert batch["preview"]["rows"][0]["values"]["statuses"] == [["Screening", "2024-03-04"]]  # month first
+    # month first; the user's word, its stage beside it
+    assert batch["preview"]["rows"][0]["values"]["statuses"] == [["phone scrn", "2024-03-04", "Screening", "given"]]
 
     response = alice_api.patch(
         f"/api/imports/{batch['uuid']}/",
@@ -64,7 +65,7 @@ def test_patch_changes_mapping_status_words_and_date_order_and_recomputes_the_pr
 
     assert response.status_code == 200, response.get_json()
     values = response.get_json()["preview"]["rows"][0]["values"]
-    assert values["statuses"] == [["Recruiter call", "2024-04-03"]]
+    assert values["statuses"] == [["phone scrn", "2024-04-03", "Recruiter call", "given"]]
     assert values["locations"] == [] and values["extra"] == {"City": "Berlin"}
     mapping = response.get_json()["mapping"]
     assert mapping["date_order"] == "dmy"
@@ -77,7 +78,9 @@ def test_patch_changes_mapping_status_words_and_date_order_and_recomputes_the_pr
         ("City", "extra"),
     ]
     commit(alice_api, response.get_json())
-    assert applications(alice_api)[0]["statuses"] == [("Recruiter call", "2024-04-03")]
+    assert applications(alice_api, stages=True)[0]["statuses"] == [
+        ("phone scrn", "2024-04-03", "Recruiter call", "given")
+    ]
 
 
 def test_patch_can_map_a_column_to_a_stage_and_reassign_a_single_field(alice_api):
@@ -94,7 +97,7 @@ def test_patch_can_map_a_column_to_a_stage_and_reassign_a_single_field(alice_api
     assert (values["company"], values["position_title"], values["statuses"]) == (
         "Acme",
         "Engineer",
-        [["Applied", "2024-03-01"]],
+        [["Applied", "2024-03-01", "Applied", "given"]],
     )
 
 
@@ -162,7 +165,9 @@ def test_reimport_updates_changed_rows_and_keeps_what_the_user_changed_by_hand(a
     commit(alice_api, batch)
 
     updated = alice_api.get(f"/api/applications/{acme['uuid']}/").get_json()
-    assert [(s["text"], s["date"]) for s in updated["statuses"]] == [("Interviewing", "2024-03-10")]
+    assert [(s["text"], s["date"], s["stage"]) for s in updated["statuses"]] == [
+        ("Interview", "2024-03-10", "Interviewing")
+    ]
     assert updated["notes"] == "<p>second note</p>"
     assert [label["text"] for label in updated["labels"]] == ["Onsite"]
     assert updated["job_description_notes"] == "<p>mine</p>"  # the sheet did not change it

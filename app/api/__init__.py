@@ -8,7 +8,7 @@ serves each view with its declared login, the caller as the acting user and one 
 from app.api.body import json_body
 from app.api.endpoints import UnregisteredModel, api_url, detail_endpoint, register_detail
 from app.api.limits import sign_in_limit
-from app.api.pagination import paginate
+from app.api.pagination import paginate, paginate_items
 from app.api.views import ApiBlueprint, current_user, requires_login, serve
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "detail_endpoint",
     "json_body",
     "paginate",
+    "paginate_items",
     "register_detail",
     "requires_login",
     "serve",

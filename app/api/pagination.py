@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, request, url_for
@@ -46,16 +47,37 @@ def paginate(query: Select) -> tuple[list[Any], dict[str, Any]]:
     """Run `query` for the requested page: the rows, and the envelope without `results`."""
     size = _page_size()
     count = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    number = _checked_page(count, size)
+    rows = list(db.session.scalars(query.limit(size).offset((number - 1) * size)).unique())
+    return rows, _envelope(count, size, number)
+
+
+def paginate_items(count_and_page: Callable[[int, int], tuple[int, list[Any]]]) -> tuple[list[Any], dict[str, Any]]:
+    """The requested page of items that are not rows of a query: `count_and_page(offset, size)` answers
+    (how many there are, the items of that page)."""
+    size = _page_size()
+    requested = _page_number()
+    count, items = count_and_page(0 if requested == -1 else (requested - 1) * size, size)
+    number = _checked_page(count, size)
+    if requested == -1 and number > 1:
+        count, items = count_and_page((number - 1) * size, size)
+    return items, _envelope(count, size, number)
+
+
+def _checked_page(count: int, size: int) -> int:
     pages = max(1, -(-count // size))
     number = _page_number()
     if number == -1:
         number = pages
     if number > pages:
         raise APIError(404, "Invalid page.")
-    rows = list(db.session.scalars(query.limit(size).offset((number - 1) * size)).unique())
-    envelope = {
+    return number
+
+
+def _envelope(count: int, size: int, number: int) -> dict[str, Any]:
+    pages = max(1, -(-count // size))
+    return {
         "count": count,
         "next": _page_url(number + 1) if number < pages else None,
         "previous": _page_url(number - 1) if number > 1 else None,
     }
-    return rows, envelope

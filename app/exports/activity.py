@@ -19,8 +19,10 @@ from app.exports.rows import link_text, link_url, locations_text
 from app.models import Application, ApplicationStatus, ApplicationStatusLink, Link, PositionLocation, User
 from app.permissions import visible
 
-COLUMNS = ("Date", "Activity", "Company", "Position", "How applied", "Job URL", "Locations", "Links")
+COLUMNS = ("Date", "Activity", "Company", "Position", "How applied", "Job URL", "Locations", "Links", "Date note")
 ADDED = "Application added"
+# A date nobody gave is never shown as if it were: the last column says so.
+DATE_NOTES = {"given": "", "estimated": "estimated", "undated": "undated (the day it was imported)"}
 
 
 def _application_loads(path: Any = None) -> list[Any]:
@@ -47,6 +49,7 @@ class Event:
     activity: str
     application: Application
     links: tuple[ApplicationStatusLink, ...] = ()
+    date_basis: str = "given"
 
     def row(self) -> list[Any]:
         application = self.application
@@ -59,6 +62,7 @@ class Event:
             link_url(application.job_description_page),
             locations_text(application),
             " ".join(filter(None, (link_url(item.link) for item in self.links))),
+            DATE_NOTES.get(self.date_basis, ""),
         ]
 
 
@@ -78,7 +82,7 @@ def _status_events(user: User, dates: DateRange, chunk_size: int) -> Iterator[Ev
     )
     for chunk in keyset_chunks(query, (ApplicationStatus.date, ApplicationStatus.id), chunk_size):
         for status in chunk:
-            yield Event(status.date, 1, status.text, status.application, tuple(status.links))
+            yield Event(status.date, 1, status.text, status.application, tuple(status.links), status.date_basis)
 
 
 def activity_rows(user: User, dates: DateRange) -> Iterator[list[list[Any]]]:

@@ -22,10 +22,10 @@ def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def current_status_text() -> Any:
-    """SQL for the text of an application's current status: the newest by date, then order."""
+def current_status_text(column: Any = ApplicationStatus.text) -> Any:
+    """SQL for the text (or another column) of an application's current status: the newest by date, then order."""
     return (
-        select(ApplicationStatus.text)
+        select(column)
         .where(ApplicationStatus.application_id == Application.id)
         .order_by(ApplicationStatus.date.desc(), ApplicationStatus.order.desc(), ApplicationStatus.created_at.desc())
         .limit(1)
@@ -92,7 +92,14 @@ class Criteria:
         if self.label is not None:
             query = query.where(Application.labels.any(Label.id == self.label.id))
         if self.status is not None:
-            query = query.where(func.lower(current_status_text()) == self.status.lower())
+            # The user's word ("OA received") or the stage it means ("Screening").
+            wanted = self.status.lower()
+            query = query.where(
+                or_(
+                    func.lower(current_status_text()) == wanted,
+                    func.lower(current_status_text(ApplicationStatus.stage)) == wanted,
+                )
+            )
         if self.dates.date_from or self.dates.date_to:
             # "Active in the range": added to the tracker, or a status dated, within it.
             status_in_range = exists().where(

@@ -57,7 +57,11 @@ def _stage_getter(stage: str) -> Getter:
     folded = stage.casefold()
 
     def get(application: Application) -> Any:
-        dates = [s.date for s in application.statuses if s.text.strip().casefold() == folded]
+        dates = [
+            s.date
+            for s in application.statuses
+            if s.text.strip().casefold() == folded or (s.stage or "").casefold() == folded
+        ]
         return min(dates) if dates else None
 
     return get

@@ -58,8 +58,12 @@ def locations_text(application: Application) -> str:
 
 
 def date_applied(statuses: list[ApplicationStatus]) -> dt.date | None:
-    """The date of the earliest status whose text starts with "applied" (any case), if there is one."""
-    dates = [status.date for status in statuses if status.text.strip().casefold().startswith("applied")]
+    """The date of the earliest status of the Applied stage, or whose text starts with "applied" (any case)."""
+    dates = [
+        status.date
+        for status in statuses
+        if status.stage == "Applied" or status.text.strip().casefold().startswith("applied")
+    ]
     return min(dates) if dates else None
 
 

@@ -6,7 +6,9 @@ on the batch (see `app/imports/options.py`) and can be changed by the user befor
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -15,7 +17,9 @@ from openpyxl.utils import get_column_letter
 
 from app.imports.dates import looks_like_date
 from app.imports.statuses import STAGES, stage_for
-from app.imports.words import normalize_words
+from app.imports.vocabulary import DATE_WORDS as OTHER_DATE_WORDS
+from app.imports.vocabulary import HEADERS, LANGUAGES
+from app.imports.words import fold, normalize_words
 
 HEADER_SEARCH_ROWS = 20
 
@@ -191,11 +195,22 @@ FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
     "ignore": ("Not imported (the source row still keeps it)", True, ()),
 }
 SINGLE_FIELDS = frozenset(name for name, (_, many, _) in FIELDS.items() if not many)
-DATE_WORDS = frozenset({"date", "dates", "on", "when", "day", "of", "at", "the"})
-_SYNONYMS = sorted(
-    ((word, name) for name, (_, _, words) in FIELDS.items() for word in words), key=lambda item: -len(item[0])
-)
-_EXACT = {word: name for word, name in _SYNONYMS}
+DATE_WORDS = frozenset({"date", "dates", "on", "when", "day", "of", "at", "the"}) | OTHER_DATE_WORDS
+# Headers that usually, not always, name a field: Notion's title column `Name` holds the company.
+WEAK: dict[str, str] = {"name": "company", "title": "position_title", "created": "stage_date"}
+_ENGLISH = {fold(word): name for name, (_, _, words) in FIELDS.items() for word in words}
+_OTHER = {fold(word): name for name, languages in HEADERS.items() for words in languages.values() for word in words}
+_EXACT = {**_OTHER, **_ENGLISH}
+_SYNONYMS = sorted(_EXACT.items(), key=lambda item: -len(item[0]))
+_LANGUAGE_OF = {
+    fold(word): language
+    for languages in HEADERS.values()
+    for language, words in languages.items()
+    if language in LANGUAGES
+    for word in words
+    if fold(word) not in _ENGLISH
+}
+FUZZY_HEADER_CUTOFF = 0.85
 URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
 
 
@@ -220,8 +235,14 @@ def normalize_header(text: str) -> str:
 
 
 def _header_score(cells: Sequence[Any]) -> int:
-    texts = [normalize_header(cell) for cell in cells if isinstance(cell, str)]
+    texts = [fold(cell) for cell in cells if isinstance(cell, str)]
     return sum(1 for text in texts if text in _EXACT or _stage_from_header(text) or _contained(text))
+
+
+def header_language(headers: Sequence[str]) -> str | None:
+    """The language (of `vocabulary.LANGUAGES`) most of the headers are in, if any is not English."""
+    votes = Counter(_LANGUAGE_OF[text] for text in map(fold, headers) if text in _LANGUAGE_OF)
+    return votes.most_common(1)[0][0] if votes else None
 
 
 def find_header(head: list[tuple[int, list[Any]]]) -> tuple[int, list[str]]:
@@ -290,7 +311,11 @@ def unique_names(cells: list[Any]) -> list[str]:
 def _stage_from_header(text: str) -> tuple[str, bool] | None:
     """The stage a header names, and whether it also says "date" ("Date applied", "Interview on")."""
     tokens = text.split()
-    rest = [token for token in tokens if token not in DATE_WORDS]
+    # German and Dutch write "date of" into one word: Bewerbungsdatum, Sollicitatiedatum, Interviewdatum.
+    compounds = [token.removesuffix("datum").removesuffix("s") for token in tokens if token.endswith("datum")]
+    rest = [token for token in tokens if token not in DATE_WORDS and not token.endswith("datum")]
+    if compounds and not rest:
+        rest, tokens = [c for c in compounds if c], [*tokens, "datum"]
     if not rest:
         return None
     stage, confidence = stage_for(" ".join(rest))
@@ -309,10 +334,12 @@ def _contained(text: str) -> str | None:
 
 def guess_column(header: str, samples: list[Any]) -> tuple[str, str | None, float]:
     """(field, stage, confidence) for one column, from its header first and its values second."""
-    text = normalize_header(header)
+    text = fold(header)
     share_dates = _share(samples, looks_like_date)
     if text in _EXACT:
         return _EXACT[text], None, 1.0
+    if text in WEAK and WEAK[text] != "stage_date":
+        return WEAK[text], None, 0.6
     staged = _stage_from_header(text)
     if staged is not None:
         stage, says_date = staged
@@ -321,6 +348,12 @@ def guess_column(header: str, samples: list[Any]) -> tuple[str, str | None, floa
     contained = _contained(text)
     if contained is not None:
         return contained, None, 0.7
+    if len(text) >= 5:
+        close = difflib.get_close_matches(text, _EXACT, n=1, cutoff=FUZZY_HEADER_CUTOFF)
+        if close:  # a misspelt header: "Compnay", "Postion"
+            return _EXACT[close[0]], None, 0.6
+    if text in WEAK and share_dates >= 0.6:
+        return "stage_date", "Target", 0.5  # "Created" holding dates: when the job was saved
     if samples:
         if _share(samples, lambda v: isinstance(v, str) and URL.match(v) is not None) >= 0.8:
             return "job_url", None, 0.5

@@ -15,8 +15,14 @@ user's original file from it):
          "stage": "Interviewing", "confidence": 0.9},
         ...
       ],
-      "status_mapping": {"phone scrn": "Screening", "Awaiting": "Awaiting"}   # word -> status text
+      "status_mapping": {"phone scrn": "Screening", "OA received": "Screening"},  # word -> stage
+      "date_order_chosen": false,       # true once the user chose date_order (else it is decided afresh)
+      "year_reference": "2025-03-14",   # the middle of the file's dates: the year of a date without one
+      "remembered_from": null           # the earlier import whose mapping this one started from
     }
+
+A status keeps the user's word as its text; `status_mapping` gives the stage it means (kept beside it,
+in `ApplicationStatus.stage`), never a replacement of the word.
 
 `field` is one of `columns.FIELDS` ("extra" keeps the cell under the application's `extra`, by
 its header; "ignore" drops it from the application, the source row still keeps it).
@@ -87,6 +93,9 @@ class StoredOptionsSchema(PlainSchema):
         keys=fields.String(validate=[validate.Length(min=1, max=200), storable_text]),
         values=fields.String(validate=[validate.Length(min=1, max=STATUS_MAX_LENGTH), storable_text]),
     )
+    date_order_chosen = fields.Boolean()
+    year_reference = fields.Date(allow_none=True)
+    remembered_from = fields.UUID(allow_none=True)
 
 
 def flat_messages(messages: Any, prefix: str = "") -> list[str]:

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from app.imports.columns import Column, find_header, propose_columns, unique_names
-from app.imports.dates import date_order_evidence, parse_date
+from app.imports.dates import is_yearless, parse_date, with_year
 from app.imports.errors import ImportFileError
 from app.imports.matching import KeyCounter, base_match_key, content_hash
 from app.imports.options import OPTIONS_VERSION
-from app.imports.reading import Source, to_json
-from app.imports.statuses import STATUS_MAX_LENGTH, stage_rank, status_text
+from app.imports.reading import LinkedCell, Source, to_json
+from app.imports.statuses import STAGE_RANK, STATUS_MAX_LENGTH, mapped_stage, stage_for, stage_rank
 
 SURVEY_ROWS = 1000  # data rows read to propose the mapping and the date order
 SAMPLES_PER_COLUMN = 50
@@ -86,27 +85,16 @@ def survey(source: Source, options: dict[str, Any]) -> dict[str, Any]:
         if column.header in previous:
             kept = previous[column.header]
             column.field, column.stage, column.confidence = kept["field"], kept.get("stage"), kept["confidence"]
-    date_order = options.get("date_order") or _propose_date_order(columns, data)
     return {
         "version": OPTIONS_VERSION,
         "sheet": source.sheet,
         "header_row": header_row,
-        "date_order": date_order,
+        "date_order": options.get("date_order") or "mdy",  # decided by `date_evidence.decide_dates`
+        "date_order_chosen": bool(options.get("date_order_chosen")),
         "columns": [column.to_json() for column in columns],
         "status_mapping": dict(options.get("status_mapping") or {}),
+        "remembered_from": options.get("remembered_from"),
     }
-
-
-def _propose_date_order(columns: list[Column], data: list[list[Any]]) -> str:
-    votes: Counter[str] = Counter()
-    date_columns = [c.index for c in columns if c.field in ("status_date", "stage_date")]
-    for cells in data:
-        for index in date_columns:
-            if index < len(cells):
-                vote = date_order_evidence(cells[index])
-                if vote:
-                    votes[vote] += 1
-    return "dmy" if votes["dmy"] > votes["mdy"] else "mdy"
 
 
 def plan_rows(source: Source, options: dict[str, Any], max_rows: int) -> Iterator[RowPlan]:
@@ -131,6 +119,8 @@ def plan_rows(source: Source, options: dict[str, Any], max_rows: int) -> Iterato
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, LinkedCell):
+        return value.text
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, date):
@@ -166,13 +156,15 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
         "job_description": "",
     }
     extra: dict[str, Any] = {}
+    links: dict[str, str] = {}  # what linked cells add: the URL of a job, a source or a company
     notes: list[tuple[str, str]] = []
     labelled: list[tuple[str, str]] = []
     locations: list[str] = []
     labels: list[str] = []
-    dated: list[tuple[str, date]] = []
-    status_date: date | None = None
+    dated: list[tuple[str, date, str]] = []  # (stage, date, how the file gave it), one per stage date cell
+    status_date: tuple[date, str] | None = None
     status_date_cell: tuple[str, Any] | None = None
+    yearless: list[tuple[str, str, date]] = []  # (header, text, day in the year YEARLESS), given years below
     for column in columns:
         value = cells[column.index] if column.index < len(cells) else None
         if value is None or column.field == "ignore":
@@ -181,15 +173,23 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
             extra[column.header] = to_json(value)
             continue
         text = _text(value)
+        if isinstance(value, LinkedCell):
+            text = _linked_text(value, column.field, links)
+            value = value.text
         if column.field in ("status_date", "stage_date"):
             parsed = parse_date(value, order)
             if parsed is None:
                 plan.problems.append(_problem(plan, column.header, f"{text!r} is not a date; kept in extra."))
                 extra[column.header] = to_json(value)
-            elif column.field == "status_date":
-                status_date, status_date_cell = parsed, (column.header, to_json(value))
             else:
-                dated.append((column.stage or column.header, parsed))
+                basis = "given"
+                if is_yearless(parsed):
+                    yearless.append((column.header, text, parsed))
+                    basis = "estimated"
+                if column.field == "status_date":
+                    status_date, status_date_cell = (parsed, basis), (column.header, to_json(value))
+                else:
+                    dated.append((column.stage or column.header, parsed, basis))
         elif column.field in ("job_url", "company_url") and len(text) > LIMITS["url"]:
             plan.problems.append(_problem(plan, column.header, "The URL is too long for a link; kept in extra."))
             extra[column.header] = text
@@ -205,6 +205,11 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
             notes.append((column.header, text))
         elif column.field in ("salary", "contact"):
             labelled.append((column.header, text))
+    _use_links(found, links)
+    if yearless:
+        dated, status_date = _give_years(plan, yearless, dated, status_date, options)
+    if not found["company"] and not any(column.field == "company" for column in columns):
+        found["company"], found["position_title"] = _split_title(found["position_title"])
     if not found["company"] and not found["position_title"]:
         plan.problems.append(_problem(plan, None, "No company and no position: the row is kept but not imported."))
         return plan
@@ -234,32 +239,129 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
     return plan
 
 
+LINK_TEXT_FIELDS = ("notes", "salary", "contact", "job_description", "labels", "location")
+
+
+def _linked_text(cell: LinkedCell, field: str, links: dict[str, str]) -> str:
+    """The text a linked cell gives its field; its URL goes where a URL belongs, so nothing is lost.
+
+    A job URL cell showing "posting" gives the URL (its text names the link); a linked source, company
+    or position gives its text, and its URL becomes the source's link, the company's website or the job
+    URL when no column of its own gives one; free text keeps the URL beside the text.
+    """
+    if field in ("job_url", "company_url"):
+        if field == "job_url":
+            links["job_url_text"] = cell.text[: LIMITS["link_text"]]
+        return cell.url
+    if field == "job_source":
+        links["job_source_url"] = cell.url
+    elif field == "company":
+        links.setdefault("company_url", cell.url)
+    elif field == "position_title":
+        links.setdefault("job_url", cell.url)
+    elif field in LINK_TEXT_FIELDS and cell.url != cell.text:
+        return f"{cell.text} ({cell.url})"
+    return cell.text
+
+
+def _use_links(found: dict[str, Any], links: dict[str, str]) -> None:
+    for key in ("job_url", "company_url"):
+        if not found[key] and len(links.get(key, "")) <= LIMITS["url"]:
+            found[key] = links.get(key, "")
+    if found["job_url"] and "job_url_text" in links:
+        found["job_url_text"] = links["job_url_text"]
+    if found["job_source"] and "job_source_url" in links and len(links["job_source_url"]) <= LIMITS["url"]:
+        found["job_source_url"] = links["job_source_url"]
+
+
 def _notes(notes: list[tuple[str, str]], labelled: list[tuple[str, str]]) -> str:
     parts = [_html(text) if len(notes) == 1 else _html(f"{header}: {text}") for header, text in notes]
     parts += [_html(f"{header}: {text}") for header, text in labelled]
     return "".join(parts)
 
 
-def _statuses(
-    plan: RowPlan, dated: list[tuple[str, date]], status_date: date | None, status_mapping: dict[str, str]
-) -> list[list[Any]]:
-    """The status history, oldest first: one per dated stage column, and the current status cell.
+TITLE_PARTS = re.compile(r"^(?P<a>.+?)\s+(?:[-\u2013\u2014|@]|at|bei|chez|en|presso|bij)\s+(?P<b>.+)$")
 
-    The current status takes the status date, else the date of the same stage, else the latest
-    stage date; with none it has no date (the day of the import is used when it is written).
+
+def _split_title(title: str) -> tuple[str, str]:
+    """(company, position) of a card title such as "Acme - Backend Engineer" or "Backend Engineer @ Acme"
+    (a board of cards, such as Trello's, has no company column); ("", title) when it names no company."""
+    match = TITLE_PARTS.match(title)
+    if match is None:
+        return "", title
+    if re.search(r"\s(?:@|at|bei|chez|en|presso|bij)\s", title):
+        return match["b"].strip(), match["a"].strip()
+    return match["a"].strip(), match["b"].strip()
+
+
+def _give_years(
+    plan: RowPlan,
+    yearless: list[tuple[str, str, date]],
+    dated: list[tuple[str, date, str]],
+    status_date: tuple[date, str] | None,
+    options: dict[str, Any],
+) -> tuple[list[tuple[str, date, str]], tuple[date, str] | None]:
+    """The row's year-less dates in the year nearest its own full dates, else the file's (`year_reference`),
+    else the day of the upload; each is reported as inferred."""
+    given = [(when, basis) for _, when, basis in dated] + ([status_date] if status_date else [])
+    full = sorted(when for when, basis in given if basis == "given")
+    if full:
+        reference, why = full[len(full) // 2], "the row's other dates"
+    elif options.get("year_reference"):
+        reference, why = date.fromisoformat(options["year_reference"]), "the file's dated rows"
+    else:
+        reference, why = date.today(), "the day of the upload: the file has no date with a year"
+    years = {}
+    for header, text, day in yearless:
+        years[day] = with_year(day, reference)
+        plan.problems.append(
+            {
+                **_problem(plan, header, f"{text!r} has no year: read as {years[day].isoformat()} (from {why})."),
+                "kind": "inferred",
+            }
+        )
+    dated = [(stage, years.get(when, when), basis) for stage, when, basis in dated]
+    if status_date is not None:
+        status_date = (years.get(status_date[0], status_date[0]), status_date[1])
+    return dated, status_date
+
+
+def _stage_of_column(stage: str) -> str | None:
+    return stage if stage in STAGE_RANK else stage_for(stage)[0]
+
+
+def _statuses(
+    plan: RowPlan,
+    dated: list[tuple[str, date, str]],
+    status_date: tuple[date, str] | None,
+    status_mapping: dict[str, str],
+) -> list[list[Any]]:
+    """The status history, oldest first, as `[text, date, stage, date_basis]`: one per dated stage column,
+    and the current status cell in the user's own words, its stage beside it.
+
+    The current status takes the status date, else the date of the same stage (both as the file gives
+    them), else the latest of the row's other dates ("estimated"); with none it is "undated" (the day of
+    the import is stored, marked so). A stage column and the status cell of one stage and day are one
+    status, in the status cell's words.
     """
-    entries: list[tuple[str, date | None]] = list(dated)
+    entries: list[list[Any]] = [[stage, when, _stage_of_column(stage), basis] for stage, when, basis in dated]
     if plan.status_word:
-        text = _clip(status_text(plan.status_word, status_mapping), STATUS_MAX_LENGTH, "The status", plan, "status")
-        same = [when for stage, when in dated if stage == text]
+        text = _clip(plan.status_word, STATUS_MAX_LENGTH, "The status", plan, "status")
+        stage = mapped_stage(plan.status_word, status_mapping)
+        same = [entry for entry in entries if stage is not None and entry[2] == stage]
         if status_date is not None:
-            when = status_date
+            when, basis = status_date
         elif same:
-            when = same[-1]
+            when, basis = same[-1][1], same[-1][3]
+        elif entries:
+            when, basis = max(entry[1] for entry in entries), "estimated"
         else:
-            when = max((when for _, when in dated), default=None)
-        if (text, when) not in entries:
-            entries.append((text, when))
-    unique = list(dict.fromkeys(entries))
-    unique.sort(key=lambda item: (item[1] is None, item[1] or date.min, stage_rank(item[0])))
-    return [[text, when.isoformat() if when else None] for text, when in unique]
+            when, basis = None, "undated"
+        twin = next((entry for entry in same if entry[1] == when), None)
+        if twin is not None:
+            twin[0] = text
+        elif not any(entry[0] == text and entry[1] == when for entry in entries):
+            entries.append([text, when, stage, basis])
+    unique = {(entry[0], entry[1]): entry for entry in entries}.values()
+    ordered = sorted(unique, key=lambda e: (e[1] is None, e[1] or date.min, stage_rank(e[2] or e[0])))
+    return [[text, when.isoformat() if when else None, stage, basis] for text, when, stage, basis in ordered]

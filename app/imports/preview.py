@@ -15,7 +15,7 @@ from app.imports.existing import ExistingIndex
 from app.imports.matching import company_key
 from app.imports.planning import plan_rows
 from app.imports.reading import Source
-from app.imports.statuses import stage_for, status_text
+from app.imports.statuses import STATUS_MAX_LENGTH, mapped_stage, stage_for
 from app.models import User
 
 SAMPLES = 3
@@ -52,19 +52,20 @@ def build_preview(
     user_mapping = options.get("status_mapping") or {}
     statuses = []
     for word, count in words.most_common():
-        stage, confidence = stage_for(word)
-        text = status_text(word, user_mapping)
+        guessed, confidence = stage_for(word)
+        stage = mapped_stage(word, user_mapping)
         statuses.append(
             {
                 "word": word,
                 "count": count,
-                "status": text,
-                "stage": stage,
-                "confidence": confidence,
-                "known": stage is not None or word in user_mapping,
+                "status": word[:STATUS_MAX_LENGTH],  # what the application shows: the user's own word
+                "stage": stage,  # what it means, kept beside it
+                "confidence": 1.0 if stage != guessed else confidence,
+                "known": stage is not None,
             }
         )
-    options = {**options, "status_mapping": {**{s["word"]: s["status"] for s in statuses}, **user_mapping}}
+    guesses = {s["word"]: s["stage"] for s in statuses if s["stage"]}
+    options = {**options, "status_mapping": {**guesses, **user_mapping}}
     preview = {
         "file": {
             "format": source.file_format,
@@ -85,6 +86,40 @@ def build_preview(
         "stages": stages(),
     }
     return preview, counts, options
+
+
+ROW_FILTERS = ("problems", "create", "update", "unchanged", "skip")
+
+
+def preview_rows(
+    source: Source,
+    options: dict[str, Any],
+    user: User,
+    limits: dict[str, int],
+    show: str | None,
+    offset: int,
+    size: int,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(how many rows match `show`, the `size` of them from `offset`) over the whole file, as they would be
+    written: `show` is "problems" (rows with a problem), an action (create, update, unchanged, skip) or None."""
+    index = ExistingIndex(user)
+    count, rows = 0, []
+    for plan in plan_rows(source, options, limits["rows"]):
+        action, _ = index.action(plan)
+        if (show == "problems" and not plan.problems) or (show not in (None, "problems") and action != show):
+            continue
+        if offset <= count < offset + size:
+            rows.append(
+                {
+                    "row": plan.row_number,
+                    "action": action,
+                    "values": plan.values,
+                    "problems": plan.problems,
+                    "raw": plan.raw,
+                }
+            )
+        count += 1
+    return count, rows
 
 
 def _warnings(columns: list[Column]) -> list[str]:

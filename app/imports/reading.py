@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from time import monotonic
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 from app.imports.errors import ImportFileError
+from app.imports.xlsx_links import Links, sheet_links
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t", "|")
@@ -104,7 +106,8 @@ class Source:
             worksheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
             # The stored dimension is the file's word: a forged "A1:XFD1048576" would pad every row.
             worksheet.reset_dimensions()
-            for row in worksheet.iter_rows(values_only=True):
+            links = _links_of(workbook, worksheet)
+            for number, row in enumerate(worksheet.iter_rows(min_row=1, min_col=1, values_only=True), start=1):
                 cells += len(row)
                 if cells > limits.cells:
                     raise ImportFileError(
@@ -114,9 +117,50 @@ class Source:
                     raise ImportFileError(
                         413, f"The workbook takes more than {limits.seconds:g} s to read; save a smaller one or a CSV."
                     )
+                if links and any((number, column) in links for column in range(len(row))):
+                    row = tuple(_linked(value, links.get((number, column))) for column, value in enumerate(row))
                 yield row
         finally:
             workbook.close()
+
+
+@dataclass(frozen=True)
+class LinkedCell:
+    """A cell that links somewhere: the text it shows and the URL it opens (a hyperlink or HYPERLINK())."""
+
+    text: str
+    url: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"text": self.text, "url": self.url}
+
+
+def _links_of(workbook: Any, worksheet: Any) -> Links:
+    """The sheet's linked cells, read from the archive openpyxl already holds open."""
+    archive, path = getattr(workbook, "_archive", None), getattr(worksheet, "_worksheet_path", None)
+    if archive is None or not path:
+        return {}
+    try:
+        return sheet_links(archive, path)
+    except (ParseError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ImportFileError(400, "The XLSX workbook is damaged and cannot be read.") from exc
+
+
+def _linked(value: Any, link: tuple[str, str | None] | None) -> Any:
+    if link is None:
+        return value
+    url, formula_text = link
+    shown = value if value is not None else formula_text if formula_text is not None else url
+    text = _text_of(shown)
+    return LinkedCell(text or url, url)
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    return str(value).strip()
 
 
 def open_source(
@@ -307,6 +351,8 @@ def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.strip().replace("\x00", "")
         return value or None
+    if isinstance(value, LinkedCell):
+        return LinkedCell(value.text.replace("\x00", ""), value.url.replace("\x00", ""))
     if isinstance(value, datetime):
         return value.date() if value.time() == time(0) else value
     if isinstance(value, float) and value != value:  # NaN
@@ -320,4 +366,6 @@ def to_json(value: Any) -> Any:
     """A cell for storage in JSON: dates and times as ISO text."""
     if isinstance(value, date | datetime | time):
         return value.isoformat()
+    if isinstance(value, LinkedCell):
+        return value.to_json()
     return value

@@ -12,12 +12,14 @@ from flask import current_app
 from sqlalchemy.exc import InvalidRequestError
 
 from app.extensions import db
+from app.imports.date_evidence import decide_dates
 from app.imports.errors import ImportFileError
 from app.imports.existing import ExistingIndex
 from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options, stored_options
 from app.imports.planning import plan_rows, survey
-from app.imports.preview import build_preview
+from app.imports.preview import ROW_FILTERS, build_preview, preview_rows
 from app.imports.reading import Source, XlsxLimits, open_source
+from app.imports.remembered import earlier_import, remembered_note, remembered_options
 from app.imports.undo import undo_batch
 from app.imports.writer import BulkWriter
 from app.locking import lock_rows
@@ -72,7 +74,18 @@ def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any]
         counts={},
         created_labels=[],
     )
-    _recompute(batch, user, source, {"sheet": source.sheet}, changes)
+    options: dict[str, Any] = {"sheet": source.sheet}
+    earlier, surveyed = None, None
+    if not changes.get("mapping") and "header_row" not in changes:
+        surveyed = survey(source, options)
+        earlier = earlier_import(user, [column["header"] for column in surveyed["columns"]])
+        if earlier is not None and earlier.options["sheet"] in (None, source.sheet):
+            options, surveyed = {**remembered_options(earlier), "sheet": source.sheet}, None
+        else:
+            earlier = None
+    _recompute(batch, user, source, options, changes, surveyed)
+    if earlier is not None:
+        batch.preview = {**batch.preview, "remembered": remembered_note(earlier)}
     db.session.add(batch)
     return batch
 
@@ -121,20 +134,38 @@ def change_options(batch: ImportBatch, user: User, body: Any) -> None:
 
 
 def _recompute(
-    batch: ImportBatch, user: User, source: Source, options: dict[str, Any], changes: dict[str, Any]
+    batch: ImportBatch,
+    user: User,
+    source: Source,
+    options: dict[str, Any],
+    changes: dict[str, Any],
+    surveyed: dict[str, Any] | None = None,
 ) -> None:
+    """The preview for `options` with `changes`; `surveyed`: `survey` of these options, when already read."""
     options = dict(options)
     if "header_row" in changes:
         options["header_row"] = changes["header_row"]
+    options = dict(surveyed) if surveyed is not None else survey(source, options)
     if "date_order" in changes:
-        options["date_order"] = changes["date_order"]
-    options = survey(source, options)
+        options["date_order"], options["date_order_chosen"] = changes["date_order"], True
     if changes.get("mapping"):
         columns = apply_mapping(columns_from_options(options), changes["mapping"])
         options["columns"] = [column.to_json() for column in columns]
     if "status_mapping" in changes:
         options["status_mapping"] = {**options.get("status_mapping", {}), **changes["status_mapping"]}
-    batch.preview, batch.counts, batch.options = build_preview(source, options, user, limits())
+    options, dates = decide_dates(source, options)  # after the mapping: it says which columns hold dates
+    preview, batch.counts, batch.options = build_preview(source, options, user, limits())
+    if dates["ambiguous"]:
+        preview["warnings"].append(dates["message"])
+    batch.preview = {**preview, "dates": dates}
+
+
+def batch_rows(batch: ImportBatch, user: User, show: str | None, offset: int, size: int) -> tuple[int, list[Any]]:
+    """A page of the batch's rows as the preview would write them (see `preview.preview_rows`)."""
+    if show is not None and show not in ROW_FILTERS:
+        raise ImportFileError(400, f"Unknown filter {show!r}: one of {', '.join(ROW_FILTERS)}.")
+    options = stored_options(batch.options)
+    return preview_rows(_source(batch.content, options["sheet"]), options, user, limits(), show, offset, size)
 
 
 def commit_batch(batch: ImportBatch, user: User) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 from marshmallow import RAISE, fields, validate
 from sqlalchemy.orm import selectinload
 
-from app.imports.links import JOB_URL_TEXT, source_link
+from app.imports.links import job_link, source_link
 from app.models import Address, Application, ApplicationStatus, Company, Label, Link, PositionLocation, User
+from app.models.application import DATE_BASES
 from app.models.base import utcnow
 from app.permissions import resolve_reference, resolve_references
 from app.validation import INT32, PlainSchema, storable_text
@@ -46,7 +47,14 @@ def snapshot(application: Application) -> dict[str, Any]:
         "job_source": _link(application.job_source),
         "label_ids": [str(label.id) for label in application.labels],
         "statuses": [
-            {"id": str(s.id), "text": s.text, "date": s.date.isoformat(), "order": s.order}
+            {
+                "id": str(s.id),
+                "text": s.text,
+                "date": s.date.isoformat(),
+                "order": s.order,
+                "stage": s.stage,
+                "date_basis": s.date_basis,
+            }
             for s in application.statuses
         ],
         "locations": [
@@ -77,6 +85,8 @@ class _StatusSnapshot(PlainSchema):
     text = _text(ApplicationStatus.text)
     date = fields.Date(required=True)
     order = fields.Integer(strict=True, required=True, validate=INT32)
+    stage = _text(ApplicationStatus.stage, required=False, allow_none=True, load_default=None)
+    date_basis = fields.String(validate=validate.OneOf(DATE_BASES), load_default="given")
 
 
 # The address fields only: anything else a file puts there (ids, owners) is left out.
@@ -145,14 +155,14 @@ def apply_update(
             setattr(application, attribute, new[key])
     if old.get("extra") != new["extra"]:
         application.extra = new["extra"] or None
-    if old.get("job_url") != new["job_url"]:
+    if (old.get("job_url"), old.get("job_url_text")) != (new["job_url"], new.get("job_url_text")):
         if new["job_url"]:
-            _set_link(application, "job_description_page", JOB_URL_TEXT, new["job_url"])
+            _set_link(application, "job_description_page", *job_link(new))
         else:
             _set_link(application, "job_description_page", None, None)
-    if old.get("job_source") != new["job_source"]:
+    if (old.get("job_source"), old.get("job_source_url")) != (new["job_source"], new.get("job_source_url")):
         if new["job_source"]:
-            _set_link(application, "job_source", *source_link(new["job_source"]))
+            _set_link(application, "job_source", *source_link(new))
         else:
             _set_link(application, "job_source", None, None)
     _update_labels(application, old.get("labels", []), new["labels"], labels)
@@ -183,9 +193,17 @@ def _update_locations(application: Application, old: list[str], new: list[str]) 
     application.position_locations = kept
 
 
+def status_entry(entry: list[Any]) -> tuple[str, str | None, str | None, str]:
+    """(text, date, stage, date basis) of a stored status entry; an entry of an older import is [text, date]."""
+    text, when = entry[0], entry[1]
+    stage = entry[2] if len(entry) > 2 else None
+    basis = entry[3] if len(entry) > 3 and entry[3] in DATE_BASES else ("given" if when else "undated")
+    return text, when, stage, basis
+
+
 def _update_statuses(application: Application, old: list[list[Any]], new: list[list[Any]], today: date) -> None:
-    old_pairs = [tuple(pair) for pair in old]
-    new_pairs = [tuple(pair) for pair in new]
+    old_pairs = [(entry[0], entry[1]) for entry in old]
+    new_pairs = [(entry[0], entry[1]) for entry in new]
     statuses = list(application.statuses)
     for text, when in old_pairs:
         if (text, when) in new_pairs:
@@ -194,12 +212,18 @@ def _update_statuses(application: Application, old: list[list[Any]], new: list[l
         match = next((s for s in statuses if s.text == text and (when is None or s.date.isoformat() == when)), None)
         if match is not None:
             statuses.remove(match)
-    for order, (text, when) in enumerate(new_pairs):
+    for order, entry in enumerate(new):
+        text, when, stage, basis = status_entry(entry)
         if (text, when) in old_pairs:
             continue
         statuses.append(
             ApplicationStatus(
-                user_id=application.user_id, text=text, order=order, date=date.fromisoformat(when) if when else today
+                user_id=application.user_id,
+                text=text,
+                order=order,
+                date=date.fromisoformat(when) if when else today,
+                stage=stage,
+                date_basis=basis,
             )
         )
     application.statuses = statuses
@@ -236,6 +260,7 @@ def restore(application: Application, state: dict[str, Any], user: User) -> None
     for item in state["statuses"]:
         status = current.get(item["id"]) or ApplicationStatus(user_id=application.user_id)
         status.text, status.date, status.order = item["text"], item["date"], item["order"]
+        status.stage, status.date_basis = item["stage"], item["date_basis"]
         statuses.append(status)
     application.statuses = statuses
     current_locations = {p.id: p for p in application.position_locations}

@@ -43,7 +43,8 @@ def _snapshot_errors(value: Any) -> list[str]:
     return []
 
 
-_Status = fields.List(fields.String(allow_none=True), validate=validate.Length(equal=2))
+# [text, date] (older imports) or [text, date, stage, date basis]
+_Status = fields.List(fields.String(allow_none=True), validate=validate.Length(min=2, max=4))
 
 
 class RecordValuesSchema(PlainSchema):
@@ -53,6 +54,8 @@ class RecordValuesSchema(PlainSchema):
     position_title = fields.String()
     job_url = fields.String()
     job_source = fields.String()
+    job_source_url = fields.String()
+    job_url_text = fields.String()
     company_url = fields.String()
     job_description = fields.String()
     notes = fields.String()

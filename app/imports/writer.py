@@ -7,17 +7,17 @@ the caller's one transaction: a failure anywhere leaves nothing behind. Nothing 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
 
 from app.extensions import db
 from app.imports.existing import Earlier, ExistingIndex
-from app.imports.links import COMPANY_URL_TEXT, JOB_URL_TEXT, source_link
+from app.imports.links import COMPANY_URL_TEXT, job_link, source_link
 from app.imports.matching import company_key
 from app.imports.planning import RowPlan
-from app.imports.snapshot import SNAPSHOT_LOADS, apply_update, snapshot
+from app.imports.snapshot import SNAPSHOT_LOADS, apply_update, snapshot, status_entry
 from app.imports.stored import record_values_errors
 from app.models import (
     Address,
@@ -36,6 +36,14 @@ from app.permissions import owner_clause, resolve_references, visible
 
 CHUNK = 1000
 ADDRESS_BLANKS = {"place_name": "", "country": "", "state": "", "city": "", "street": "", "zipcode": ""}
+
+
+def added_at(statuses: list[list[Any]], now: datetime) -> datetime:
+    """When an imported application was added: the earliest date its row holds (midnight UTC), else now."""
+    days = [date.fromisoformat(entry[1]) for entry in statuses if entry[1]]
+    if not days:
+        return now
+    return min(now, datetime.combine(min(days), time.min, tzinfo=UTC))
 
 
 class BulkWriter:
@@ -137,9 +145,11 @@ class BulkWriter:
 
     def _create(self, values: dict[str, Any], record: dict[str, Any]) -> None:
         company_id = self.company_id(values["company"], values["company_url"], record)
-        page_id = self._link(JOB_URL_TEXT, values["job_url"]) if values["job_url"] else None
-        source_id = self._link(*source_link(values["job_source"])) if values["job_source"] else None
+        page_id = self._link(*job_link(values)) if values["job_url"] else None
+        source_id = self._link(*source_link(values)) if values["job_source"] else None
         application = self._owned(
+            # Added when the row says it was: its earliest date (an import day only for a row without dates).
+            created_at=added_at(values["statuses"], self.now),
             user_company_id=company_id,
             position_title=values["position_title"],
             job_description_page_id=page_id,
@@ -150,13 +160,16 @@ class BulkWriter:
         )
         self.rows[Application].append(application)
         record["application_id"] = application["id"]
-        for order, (text, when) in enumerate(values["statuses"]):
+        for order, entry in enumerate(values["statuses"]):
+            text, when, stage, basis = status_entry(entry)
             self.rows[ApplicationStatus].append(
                 self._owned(
                     application_id=application["id"],
                     text=text,
                     order=order,
                     date=date.fromisoformat(when) if when else self.today,
+                    stage=stage,
+                    date_basis=basis,
                 )
             )
         for location in values["locations"]:

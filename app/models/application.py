@@ -15,6 +15,8 @@ from app.models.company import Company
 from app.models.label import Label, application_labels
 from app.models.ownership import owned_one
 
+DATE_BASES = ("given", "estimated", "undated")
+
 
 class Application(OwnedMixin, Entity):
     __tablename__ = "application"
@@ -71,6 +73,11 @@ class ApplicationStatus(OwnedMixin, Entity):
     text: Mapped[str] = mapped_column(String(50), nullable=False)
     date: Mapped[dt.date] = mapped_column(Date, default=utctoday, nullable=False)
     order: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    # The pipeline stage the text means ("Screening" for the user's "OA received"); the text stays the user's.
+    stage: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    # Where `date` comes from: "given" (by the user or the file), "estimated" (from the row's other dates or
+    # an inferred year) or "undated" (nothing to date it by: `date` is the day it was imported).
+    date_basis: Mapped[str] = mapped_column(String(10), default="given", server_default="given", nullable=False)
 
     application: Mapped[Application] = relationship(back_populates="statuses")
     links: Mapped[list[ApplicationStatusLink]] = relationship(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import undefer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import json_limits
-from app.api import ApiBlueprint, current_user, json_body, paginate, register_detail
+from app.api import ApiBlueprint, current_user, json_body, paginate, paginate_items, register_detail
 from app.errors import error_response
 from app.extensions import db
 from app.imports import service
@@ -110,6 +110,33 @@ def detail(uuid: uuid.UUID) -> ResponseReturnValue:
             schema: ImportBatchSchema
     """
     return ImportBatchSchema().dump(_batch(uuid))
+
+
+@blueprint.route("/api/imports/<uuid:uuid>/rows/", methods=["GET"], strict_slashes=False, login=True)
+def rows(uuid: uuid.UUID) -> ResponseReturnValue:
+    """Every row of the file as the import would write it, paged; `show` narrows them.
+
+    ---
+    parameters:
+      - {name: show, in: query, required: false, description: "Only the rows with problems, or of one action",
+         schema: {type: string, enum: [problems, create, update, unchanged, skip]}}
+      - {name: page, in: query, required: false, schema: {type: integer, minimum: 1}}
+      - {name: page_size, in: query, required: false, schema: {type: integer, minimum: 1}}
+    responses:
+      "200":
+        description: "A page: count, next, previous and results (row, action, values, problems, raw)."
+        content:
+          application/json:
+            schema: {type: object}
+      "400":
+        $ref: "#/components/responses/BadRequest"
+    """
+    batch = _batch(uuid, content=True)
+    show = request.args.get("show") or None
+    results, envelope = paginate_items(
+        lambda offset, size: service.batch_rows(batch, current_user(), show, offset, size)
+    )
+    return {**envelope, "results": results}
 
 
 @blueprint.route("/api/imports/<uuid:uuid>/", methods=["PATCH"], strict_slashes=False, login=True)
