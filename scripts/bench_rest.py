@@ -510,6 +510,8 @@ HEADER = (
 def format_row(row: Row) -> str:
     if row.ours is None or row.trivial is None:
         return f"{row.database:<10} {row.kind:<9} {'n/a (no ETag)':>33}"
+    if not row.ours.rate:  # wrk counts latencies of completed requests only
+        return f"{row.database:<10} {row.kind:<9} {'no request completed in the run':>33}"
     ratio = row.ours.rate / row.trivial.rate if row.trivial.rate else 0.0
     return (
         f"{row.database:<10} {row.kind:<9} {row.ours.rate:>8.1f} {row.ours.p50_ms:>8.1f} {row.ours.p99_ms:>8.1f}"
