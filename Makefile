@@ -50,7 +50,7 @@ run: migrate ## Serve on http://127.0.0.1:5000 (SQLite in instance/ unless DATAB
 test: install-dev ## The whole test suite, on SQLite and PostgreSQL
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install-dev ## REST throughput and p50/p99 under gunicorn (2 workers) on SQLite and PostgreSQL; BENCH_ARGS=--duration 30
+bench: install-dev ## req/s, p50/p99, SQL per request and ratio to a trivial app (wrk, gunicorn, 2 workers) on SQLite and PostgreSQL; BENCH_ARGS=--duration 30
 	$(BIN)/python scripts/bench_rest.py $(BENCH_ARGS)
 
 lint: install-dev ## ruff: lint rules and formatting

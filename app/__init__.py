@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import Config, load_config
 from app.errors import register_errorhandlers
 from app.extensions import cors, db, limiter, login_manager, migrate
-from app.json_limits import register_json
+from app.json_provider import register_json_provider
 from app.transactions import register_transaction_retry
 
 
@@ -16,7 +16,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints, error handlers and CLI commands."""
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_object(load_config(config))
-    register_json(app)
+    register_json_provider(app)
     register_database_default(app)
     register_extensions(app)
     register_blueprints(app)

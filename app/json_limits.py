@@ -2,7 +2,7 @@
 
 Python's parser raises RecursionError on a deeply nested document, and code that walks a parsed
 document recursively (schemas, the restore's uuid rewriting) would raise it later. Every body the app
-parses goes through `loads`: `request.get_json()` (the app's JSON provider), GraphQL, the account
+parses goes through `loads`: `request.get_json()` (the app's JSON provider, app/json_provider.py), GraphQL, the account
 restore's file and the import upload's form fields.
 """
 
@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, current_app
-from flask.json.provider import DefaultJSONProvider
+from flask import current_app
 
 
 class TooDeep(ValueError):
@@ -43,16 +42,3 @@ def loads(data: str | bytes, max_depth: int | None = None) -> Any:
     if problem:
         raise TooDeep(problem)
     return value
-
-
-class BoundedJSONProvider(DefaultJSONProvider):
-    """Flask's JSON, with bodies read through `loads` (request.get_json and friends)."""
-
-    sort_keys = False
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return loads(s, self._app.config["JSON_MAX_DEPTH"])
-
-
-def register_json(app: Flask) -> None:
-    app.json = BoundedJSONProvider(app)

@@ -1,14 +1,28 @@
 #!/usr/bin/env python
-"""`make bench`: requests/s and latency of the REST API under gunicorn, on SQLite and on PostgreSQL.
+"""`make bench`: what the API serves per second, next to the stack's floor, on SQLite and PostgreSQL.
 
-For each database: migrate a fresh one, seed one user with 200 companies x 3 applications x 4 statuses
-x 2 status links (with every nested part the company detail shows), start the app under gunicorn with the
-production settings (gunicorn.conf.py; 2 workers, rate limits off) on a free loopback port, then drive
-GET /api/companies/, GET /api/companies/<uuid>/ and POST /api/companies/ from this process, each for a
-fixed time with several client threads on keep-alive connections, and print requests/s, p50 and p99.
+For each database, in one process tree:
+1. migrate a fresh database and seed one user with 200 companies x 3 applications x 4 statuses x 2 status
+   links (and every other nested part the company detail shows);
+2. in process (the Flask test client, one client): count the SQL statements of one request of each
+   kind with SQLAlchemy event listeners, and time list pages and details (median of --samples);
+3. start our app under gunicorn (gunicorn.conf.py, 2 workers, APP_ENV=production, rate limits off) on a
+   free loopback port, and capture its answer to each request kind (status, headers, body);
+4. start a trivial WSGI app (scripts/bench_trivial_app.py) under the same gunicorn settings that answers
+   each kind with exactly those bytes;
+5. drive both with wrk (Debian's `wrk`, 16 connections, --duration seconds per kind, after --warmup) and
+   print one table: req/s, p50, p99, statements per request and the ratio to the trivial app.
 
-A benchmark, not a test: the figures depend on the machine. PostgreSQL is found at --postgres
-(postgresql://postgres@127.0.0.1:5432 by default); the script creates and drops its own database there.
+Request kinds: `list` is `GET /api/companies/` (the first page, 8 companies; nothing caches responses,
+so every read is cold); `list-304` revalidates that page with `If-None-Match` and is reported as
+"n/a (no ETag)" while the list answers no ETag; `detail` is `GET /api/companies/<uuid>/` over 100
+companies; `graphql` is the React dashboard's query (Apollo's shape, with `__typename` everywhere) for
+the first 20 companies, without the optional filters; `create` is `POST /api/companies/` with the body
+the React client sends.
+
+A benchmark, not a test: the figures depend on the machine, hence the ratios. PostgreSQL is found at
+--postgres (postgresql://postgres@127.0.0.1:5432 by default); the script creates and drops its own
+database there. `--profile N` also prints a pyinstrument profile of N in-process list pages.
 """
 
 from __future__ import annotations
@@ -18,16 +32,16 @@ import datetime as dt
 import http.client
 import json
 import os
-import random
+import re
+import secrets
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +53,43 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 EMAIL, PASSWORD = "bench@example.com", "bench-password-123"
+CONNECTIONS = 16
+WRK_THREADS = 2
+# Response headers that are the server's own business, not the response's: the trivial app makes its own.
+OWN_HEADERS = {"date", "server", "connection", "keep-alive", "content-length", "transfer-encoding"}
+
+# The dashboard's query as the React client (Apollo) sends it, filters left out (all are optional).
+DASHBOARD_QUERY = """{
+  companies(first: 20, order_by: "-modified_at", after: "") {
+    totalCount
+    count
+    pageInfo {
+      startCursor
+      endCursor
+      hasNextPage
+      __typename
+    }
+    edges {
+      node {
+        uuid
+        name
+        labels {
+          text
+          __typename
+        }
+        applications {
+          uuid
+          position_title
+          __typename
+        }
+        __typename
+      }
+      __typename
+    }
+    __typename
+  }
+}
+"""
 
 
 # -- the databases ----------------------------------------------------------------------------------
@@ -65,12 +116,27 @@ def postgres_database(admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def migrate_and_seed(database_url: str, companies: int) -> None:
-    """Run the migrations (which create the global labels), then the benchmark's user and data."""
+def server_env(database_url: str, workdir: Path, workers: int) -> dict[str, str]:
+    """Production settings (a random secret), rate limits off; gunicorn's own settings from gunicorn.conf.py."""
+    return {
+        **{key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "APP_"))},
+        "APP_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATABASE_URL": database_url,
+        "RATELIMIT_ENABLED": "false",
+        "IMAGE_STORAGE_PATH": str(workdir / "images"),
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
+
+
+def migrate(database_url: str) -> None:
     env = {**os.environ, "DATABASE_URL": database_url, "APP_ENV": "development", "FLASK_APP": "wsgi"}
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
-    os.environ["DATABASE_URL"] = database_url
-    from app import create_app
+
+
+def seed(app: Any, companies: int) -> None:
+    """The benchmark's user and its companies, every nested part filled in."""
     from app.extensions import db
     from app.models import (
         Address,
@@ -85,7 +151,6 @@ def migrate_and_seed(database_url: str, companies: int) -> None:
         User,
     )
 
-    app = create_app()
     with app.app_context():
         user = User(email=EMAIL, first_name="Bench")
         user.set_password(PASSWORD)
@@ -126,89 +191,9 @@ def migrate_and_seed(database_url: str, companies: int) -> None:
             db.session.add(company)
         db.session.commit()
         db.session.remove()
-        db.engine.dispose()
 
 
-# -- the server -------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(database_url: str, workdir: Path, workers: int) -> Iterator[int]:
-    """The app under gunicorn with the production config, on a free loopback port; stopped afterwards."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "APP_ENV": "development",
-        "RATELIMIT_ENABLED": "false",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_LOG_LEVEL": "warning",
-    }
-    log = open(workdir / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - closed below
-    gunicorn_bin = Path(sys.executable).with_name("gunicorn")
-    command = [str(gunicorn_bin), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        wait_until_up(port, server)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-
-
-def wait_until_up(port: int, server: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with status {server.returncode}")
-        try:
-            status, _ = request(http.client.HTTPConnection("127.0.0.1", port, timeout=2), "GET", "/health-check")
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer in time")
-
-
-# -- the load ---------------------------------------------------------------------------------------
-
-
-def request(
-    connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None = None, token: str = ""
-) -> tuple[int, bytes]:
-    headers = {"Authorization": f"JWT {token}" if token else "", "Content-Type": "application/json"}
-    connection.request(method, path, body=body, headers=headers)
-    response = connection.getresponse()
-    return response.status, response.read()
-
-
-def login(port: int) -> str:
-    body = json.dumps({"username": EMAIL, "password": PASSWORD}).encode()
-    status, data = request(http.client.HTTPConnection("127.0.0.1", port), "POST", "/api/api-token-auth/", body)
-    if status != 200:
-        raise RuntimeError(f"login failed: {status} {data[:200]!r}")
-    return json.loads(data)["access"]
-
-
-def company_uuids(port: int, token: str) -> list[str]:
-    status, data = request(
-        http.client.HTTPConnection("127.0.0.1", port), "GET", "/api/companies/?page_size=100", token=token
-    )
-    assert status == 200, status
-    return [company["uuid"] for company in json.loads(data)["results"]]
+# -- the request kinds ------------------------------------------------------------------------------
 
 
 def new_company_body() -> bytes:
@@ -218,7 +203,7 @@ def new_company_body() -> bytes:
         {
             **blank,
             "user": "",
-            "name": f"Bench {uuid.uuid4().hex[:8]}",
+            "name": "Bench company",
             "hq_location": {
                 **blank,
                 "place_name": "",
@@ -239,103 +224,335 @@ def new_company_body() -> bytes:
 
 
 @dataclass
-class Result:
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+class Kind:
+    """One kind of request: what wrk sends to our server (cycling through `paths`) and what it must answer."""
+
+    name: str
+    method: str
+    paths: list[str]
+    expected: int
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def drive(
-    port: int, token: str, make: Callable[[], tuple[str, str, bytes | None, int]], seconds: float, threads: int
-) -> tuple[Result, float]:
-    """`threads` clients, each on its own keep-alive connection, sending `make()` requests for `seconds`."""
-    result = Result()
-    stop = time.monotonic() + seconds
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        mine, errors = [], 0
-        while time.monotonic() < stop:
-            method, path, body, expected = make()
-            started = time.perf_counter()
-            try:
-                status, _ = request(connection, method, path, body, token)
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                status = 0
-            mine.append(time.perf_counter() - started)
-            errors += status != expected
-        connection.close()
-        with result.lock:
-            result.latencies += mine
-            result.errors += errors
-
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    started = time.monotonic()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return result, time.monotonic() - started
+def request_kinds(company_ids: list[str], etag: str | None) -> list[Kind]:
+    json_type = {"Content-Type": "application/json"}
+    graphql = json.dumps({"operationName": None, "variables": {}, "query": DASHBOARD_QUERY}).encode()
+    kinds = [
+        Kind("list", "GET", ["/api/companies/"], 200),
+        Kind("list-304", "GET", ["/api/companies/"], 304, headers={"If-None-Match": etag or ""}),
+        Kind("detail", "GET", [f"/api/companies/{company_id}/" for company_id in company_ids], 200),
+        Kind("graphql", "POST", ["/graphql/"], 200, graphql, json_type),
+        Kind("create", "POST", ["/api/companies/"], 201, new_company_body(), json_type),
+    ]
+    return [kind for kind in kinds if etag is not None or kind.name != "list-304"]
 
 
-def endpoints(uuids: list[str]) -> dict[str, Callable[[], tuple[str, str, bytes | None, int]]]:
-    return {
-        "GET  /api/companies/": lambda: ("GET", "/api/companies/", None, 200),
-        "GET  /api/companies/<uuid>/": lambda: ("GET", f"/api/companies/{random.choice(uuids)}/", None, 200),
-        "POST /api/companies/": lambda: ("POST", "/api/companies/", new_company_body(), 201),
-    }
+# -- in process: statements and single-client timings -----------------------------------------------
 
 
-def run(name: str, database: Callable[[Path], Any], args: argparse.Namespace) -> list[str]:
-    lines = []
+@dataclass
+class InProcess:
+    statements: dict[str, int]
+    list_ms: float
+    detail_ms: float
+
+
+@contextmanager
+def counting_statements(engine: sa.Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def in_process(app: Any, samples: int, profile: int) -> tuple[InProcess, str, list[str], str | None]:
+    """Statements per request kind, median ms per list page and detail; the token, ids and list ETag."""
+    from app.extensions import db
+
+    client = app.test_client()
+    login = client.post("/api/api-token-auth/", json={"username": EMAIL, "password": PASSWORD})
+    assert login.status_code == 200, login.get_data(as_text=True)
+    token = login.get_json()["access"]
+    auth = {"Authorization": f"JWT {token}"}
+    first = client.get("/api/companies/?page_size=100", headers=auth)
+    company_ids = [company["uuid"] for company in first.get_json()["results"]]
+    etag = client.get("/api/companies/", headers=auth).headers.get("ETag")
+    with app.app_context():
+        engine = db.engine
+    statements = {}
+    for kind in request_kinds(company_ids, etag):
+        with counting_statements(engine) as seen:
+            response = client.open(kind.paths[0], method=kind.method, data=kind.body, headers={**auth, **kind.headers})
+        assert response.status_code == kind.expected, (kind.name, response.status_code, response.get_data()[:300])
+        statements[kind.name] = len(seen)
+    list_ms = median_ms(lambda: client.get("/api/companies/", headers=auth), samples)
+    detail_ms = median_ms(lambda: client.get(f"/api/companies/{company_ids[0]}/", headers=auth), samples)
+    if profile:
+        print_profile(lambda: client.get("/api/companies/", headers=auth), profile)
+    return InProcess(statements, list_ms, detail_ms), token, company_ids, etag
+
+
+def median_ms(call: Any, samples: int) -> float:
+    call()
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        response = call()
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.status_code
+    return statistics.median(timings)
+
+
+def print_profile(call: Any, repeat: int) -> None:
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        for _ in range(repeat):
+            call()
+    print(profiler.output_text(unicode=True, color=False, show_all=False), flush=True)
+
+
+# -- the servers ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], log: Path, *extra: str) -> Iterator[int]:
+    """`app_spec` under gunicorn with gunicorn.conf.py on a free loopback port; stopped afterwards."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", *extra]
+    with log.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603
+            [*command, app_spec],
+            cwd=ROOT,
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            stdout=output,
+            stderr=output,
+        )
+    try:
+        wait_until_up(port, server, log)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def wait_until_up(port: int, server: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with status {server.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer in time:\n{log.read_text()}")
+
+
+def capture(port: int, kind: Kind, token: str) -> dict[str, Any]:
+    """Our server's answer to one request of `kind`: status line, headers and body, for the trivial app."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request(
+        kind.method, kind.paths[0], body=kind.body, headers={"Authorization": f"JWT {token}", **kind.headers}
+    )
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    if response.status != kind.expected:
+        raise RuntimeError(f"{kind.name}: expected {kind.expected}, got {response.status}: {body[:300]!r}")
+    headers = [[name, value] for name, value in response.getheaders() if name.lower() not in OWN_HEADERS]
+    return {"status": f"{response.status} {response.reason}", "headers": headers, "body": body.decode("latin-1")}
+
+
+# -- wrk --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def lua_string(text: str) -> str:
+    if "]==]" in text:
+        raise ValueError("text would end the Lua long string")
+    return f"[==[{text}]==]"
+
+
+def wrk_script(kind: Kind, token: str, paths: list[str]) -> str:
+    lines = [f'wrk.method = "{kind.method}"', f'wrk.headers["Authorization"] = {lua_string("JWT " + token)}']
+    lines += [f"wrk.headers[ {lua_string(name)} ] = {lua_string(value)}" for name, value in kind.headers.items()]
+    if kind.body is not None:
+        lines.append(f"wrk.body = {lua_string(kind.body.decode())}")
+    lines.append("local paths = {" + ", ".join(lua_string(path) for path in paths) + "}")
+    lines.append("local n = 0")
+    lines.append("request = function() n = n + 1; return wrk.format(nil, paths[(n % #paths) + 1]) end")
+    return "\n".join(lines) + "\n"
+
+
+def wrk(port: int, script: Path, seconds: float) -> Load:
+    """`seconds` of load on 127.0.0.1:`port` from wrk, 16 connections; its rate, latencies and errors."""
+    command = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "30s",
+        "--latency",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout  # noqa: S603
+    return parse_wrk(output)
+
+
+def parse_wrk(output: str) -> Load:
+    def duration_ms(pattern: str) -> float:
+        match = re.search(pattern + r"\s+([\d.]+)(us|ms|s)\b", output)
+        if match is None:
+            raise RuntimeError(f"unexpected wrk output:\n{output}")
+        return float(match.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[match.group(2)]
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if rate is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return Load(float(rate.group(1)), duration_ms(r"\b50%"), duration_ms(r"\b99%"), errors)
+
+
+# -- one database -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    database: str
+    kind: str
+    ours: Load | None
+    trivial: Load | None
+    statements: int | None
+    size: int
+
+
+def run(name: str, database: Any, args: argparse.Namespace) -> tuple[list[Row], InProcess]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, database(Path(tmp)) as url:
+        workdir = Path(tmp)
+        env = server_env(url, workdir, args.workers)
         started = time.monotonic()
-        migrate_and_seed(url, args.companies)
+        migrate(url)
+        os.environ.update(env)
+        from app import create_app
+        from app.extensions import db
+
+        app = create_app()
+        seed(app, args.companies)
         print(f"[{name}] seeded {args.companies} companies in {time.monotonic() - started:.1f}s", flush=True)
-        with gunicorn(url, Path(tmp), args.workers) as port:
-            token = login(port)
-            uuids = company_uuids(port, token)
-            for label, make in endpoints(uuids).items():
-                drive(port, token, make, args.warmup, args.threads)
-                result, elapsed = drive(port, token, make, args.duration, args.threads)
-                quantiles = statistics.quantiles(result.latencies, n=100)
-                line = (
-                    f"{name:<10} {label:<28} {len(result.latencies):>7} {len(result.latencies) / elapsed:>9.1f}"
-                    f" {quantiles[49] * 1000:>8.1f} {quantiles[98] * 1000:>8.1f} {result.errors:>6}"
-                )
-                print(line, flush=True)
-                lines.append(line)
-    return lines
+        measured, token, company_ids, etag = in_process(app, args.samples, args.profile)
+        with app.app_context():
+            db.engine.dispose()
+        kinds = request_kinds(company_ids, etag)
+        rows = []
+        with gunicorn("wsgi:app", env, workdir / "app.log") as port:
+            captured = {kind.name: capture(port, kind, token) for kind in kinds}
+            (workdir / "responses.json").write_text(json.dumps(captured))
+            trivial_env = {**env, "BENCH_RESPONSES": str(workdir / "responses.json")}
+            extra = ("--pythonpath", str(ROOT / "scripts"))
+            with gunicorn("bench_trivial_app:app", trivial_env, workdir / "trivial.log", *extra) as trivial_port:
+                for kind in kinds:
+                    loads = []
+                    for server_port, paths in ((port, kind.paths), (trivial_port, [f"/{kind.name}"])):
+                        script = workdir / f"{kind.name}-{server_port}.lua"
+                        script.write_text(wrk_script(kind, token, paths))
+                        if args.warmup > 0:
+                            wrk(server_port, script, args.warmup)
+                        loads.append(wrk(server_port, script, args.duration))
+                    size = len(captured[kind.name]["body"])
+                    row = Row(name, kind.name, loads[0], loads[1], measured.statements[kind.name], size)
+                    print(format_row(row), flush=True)
+                    rows.append(row)
+        if etag is None:
+            rows.insert(1, Row(name, "list-304", None, None, None, 0))
+    return rows, measured
+
+
+# -- the table --------------------------------------------------------------------------------------
+
+HEADER = (
+    f"{'database':<10} {'request':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>7} {'bytes':>8}"
+    f" {'trivial req/s':>13} {'ratio':>7} {'errors':>9}"
+)
+
+
+def format_row(row: Row) -> str:
+    if row.ours is None or row.trivial is None:
+        return f"{row.database:<10} {row.kind:<9} {'n/a (no ETag)':>33}"
+    if not row.ours.rate:  # wrk counts latencies of completed requests only
+        return f"{row.database:<10} {row.kind:<9} {'no request completed in the run':>33}"
+    ratio = row.ours.rate / row.trivial.rate if row.trivial.rate else 0.0
+    return (
+        f"{row.database:<10} {row.kind:<9} {row.ours.rate:>8.1f} {row.ours.p50_ms:>8.1f} {row.ours.p99_ms:>8.1f}"
+        f" {row.statements:>7} {row.size:>8} {row.trivial.rate:>13.1f} {ratio:>7.1%}"
+        f" {f'{row.ours.errors}/{row.trivial.errors}':>9}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per endpoint")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first")
-    parser.add_argument("--threads", type=int, default=8, help="concurrent client connections")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load measured per request kind")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first (0: none)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (each server)")
     parser.add_argument("--companies", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=30, help="in-process requests timed per kind")
+    parser.add_argument("--profile", type=int, default=0, help="profile this many in-process list pages")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
     )
     args = parser.parse_args()
-
-    header = f"{'database':<10} {'endpoint':<28} {'requests':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}"
-    databases = {
-        "sqlite": sqlite_database,
-        "postgresql": lambda _workdir: postgres_database(args.postgres),
-    }
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
+        return 1
+    databases = {"sqlite": sqlite_database, "postgresql": lambda _workdir: postgres_database(args.postgres)}
     print(
-        f"{args.workers} gunicorn workers, {args.threads} client threads, {args.duration:g}s per endpoint", flush=True
+        f"{args.workers} gunicorn workers per server, wrk {WRK_THREADS} threads x {CONNECTIONS} connections,"
+        f" {args.duration:g}s per kind after {args.warmup:g}s warm-up; load average {os.getloadavg()[0]:.2f}",
+        flush=True,
     )
-    print(header, flush=True)
-    lines = []
+    rows, timings = [], []
     for name in args.databases.split(","):
-        lines += run(name, databases[name.strip()], args)
-    print("\n" + header)
-    print("\n".join(lines))
+        database_rows, measured = run(name.strip(), databases[name.strip()], args)
+        rows += database_rows
+        timings.append((name.strip(), measured))
+    print("\n" + HEADER)
+    print("\n".join(format_row(row) for row in rows))
+    print(f"\nIn process, one client (Flask test client, median of {args.samples}):")
+    for name, measured in timings:
+        print(f"{name:<10} list page {measured.list_ms:6.1f} ms   detail {measured.detail_ms:6.1f} ms")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
 
 

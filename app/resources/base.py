@@ -28,6 +28,7 @@ from app.locking import for_update
 from app.models import User
 from app.permissions import check_writable, get_visible_or_404, visible
 from app.resources.schemas import BaseSchema, Patch
+from app.serialization import dump, dump_many, dumper
 
 DEFAULT_ORDERING = "-modified_at"
 
@@ -74,10 +75,10 @@ class ResourceView(MethodView):
     def get(self, uuid: uuid.UUID | None = None) -> ResponseReturnValue:
         """List the caller's objects (paginated, filtered, ordered), or retrieve one (with its ETag)."""
         if uuid is not None:
-            body = self.schema().dump(self.get_object(uuid))
+            body = dump(self.schema, self.get_object(uuid))
             return body, etag_header(body)
         rows, envelope = paginate(self.list_query())
-        return {**envelope, "results": self.schema(many=True).dump(rows)}
+        return {**envelope, "results": dump_many(self.schema, rows)}
 
     def list_query(self) -> Select:
         query = visible(self.model, self.user).options(*eager_options(self.schema, self.model))
@@ -111,7 +112,7 @@ class ResourceView(MethodView):
         )
         if for_write:
             check_writable(obj, self.user)
-            check_if_match(self.schema().dump(obj))
+            check_if_match(dump(self.schema, obj))
         return obj
 
     # -- writing ---------------------------------------------------------------------------------
@@ -122,7 +123,7 @@ class ResourceView(MethodView):
         obj = self.perform_create(patch)
         db.session.add(obj)
         db.session.commit()
-        return self.schema().dump(self.get_object(obj.id)), 201
+        return dump(self.schema, self.get_object(obj.id)), 201
 
     def patch(self, uuid: uuid.UUID | None = None) -> ResponseReturnValue:
         """Update some fields of one object (or, on the collection, of several at once)."""
@@ -138,7 +139,7 @@ class ResourceView(MethodView):
         obj = self.get_object(object_id, for_write=True)
         (self.update_schema or self.schema)().load(json_body(), partial=partial).apply(obj)
         db.session.commit()
-        body = self.schema().dump(self.get_object(object_id))
+        body = dump(self.schema, self.get_object(object_id))
         return body, etag_header(body)
 
     def update_many(self) -> ResponseReturnValue:
@@ -166,7 +167,7 @@ class ResourceView(MethodView):
             raise ValidationError(errors)
         db.session.commit()
         updated = self.get_objects(ids)
-        return self.schema(many=True).dump([updated[object_id] for object_id in ids])
+        return dump_many(self.schema, [updated[object_id] for object_id in ids])
 
     def get_objects(self, object_ids: list[Any], *, for_write: bool = False) -> dict[uuid.UUID, Any]:
         """The caller's objects among `object_ids`, eager-loaded like `get_object`, by id (`for_write`: locked)."""
@@ -183,7 +184,7 @@ class ResourceView(MethodView):
             tag = item.get("etag") if isinstance(item, dict) else None
             if tag is None or object_id not in objects:
                 continue
-            current = etag_of(self.schema().dump(objects[object_id]))
+            current = etag_of(dump(self.schema, objects[object_id]))
             if not isinstance(tag, str) or not matches(tag, current):
                 stale[str(index)] = f'"{current}"'
         if stale:
@@ -244,4 +245,5 @@ def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> ApiBlue
     for rule, methods in ((url, view.collection_methods), (f"{url}<uuid:uuid>/", view.detail_methods)):
         blueprint.add_url_rule(rule, view_func=view_func, methods=methods, strict_slashes=False, login=True)
     register_detail(blueprint, view.model, "resource")
+    dumper(view.schema)  # compiled once, at start
     return blueprint
