@@ -18,9 +18,9 @@ from flask import Flask, url_for
 from flask.json.provider import DefaultJSONProvider
 from markupsafe import Markup
 
+from app.api.endpoints import detail_endpoints
 from app.extensions import db
 from app.json_provider import OrjsonProvider
-from app.api.endpoints import detail_endpoints
 from tests.factories import make_company
 from tests.rest_support import company_body, created
 
