@@ -54,7 +54,7 @@ def test_the_feed_serves_the_owners_csv_without_a_jwt(app, client, alice_api, fe
     seed_applications(app, alice_api)
     response = client.get(feed_path(feed))  # no Authorization header at all
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert response.headers["Cache-Control"] == "no-store"
     assert not response.data.startswith("\ufeff".encode())  # IMPORTDATA would show a BOM in A1
     rows = parse_csv(response.data)

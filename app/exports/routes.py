@@ -29,7 +29,7 @@ from app.permissions import acting_as
 
 blueprint = Blueprint("exports", __name__)
 
-CSV_MIME_TYPE = "text/csv; charset=utf-8"
+CSV_MIME_TYPE = "text/csv"  # werkzeug adds `; charset=utf-8` to a text/* mimetype itself
 
 
 def _user() -> User:
