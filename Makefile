@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
+# The app reads no .env: the runtime install has no python-dotenv, and this keeps the dev venv's (a test
+# tool's dependency) from loading the compose .env into `make run`/`make test` too.
+export FLASK_SKIP_DOTENV := 1
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

@@ -31,5 +31,7 @@ max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Feed tokens (credentials in feed URLs) are logged as [redacted].
+logger_class = "app.access_log.RedactingLogger"
 # The client address comes from the proxy's X-Forwarded-For (the socket peer is nginx).
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'

@@ -23,9 +23,21 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     register_transaction_retry(app)
     register_errorhandlers(app)
     register_commands(app)
-    # Exactly one proxy (nginx, or the load balancer) sits in front: trust one hop of X-Forwarded-*.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+    register_proxy_fix(app)
     return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* (client address, scheme, host, port) from exactly PROXY_HOPS proxies.
+
+    With 0 the app is reached directly: nothing is applied, so a client cannot forge its address
+    (and dodge the sign-in rate limit) or the host and scheme of the absolute URLs.
+    """
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
 
 def register_database_default(app: Flask) -> None:

@@ -54,6 +54,12 @@ class Config:
 
     def __init__(self) -> None:
         self.SECRET_KEY = _env("SECRET_KEY", self.DEFAULT_SECRET_KEY)
+        # How many proxies in front of the app set X-Forwarded-*: 1 behind nginx, 0 reached directly
+        # (the headers are then ignored: a client could forge them).
+        self.PROXY_HOPS = _env_int("PROXY_HOPS", 1)
+        # How many app instances (containers, pods) serve this deployment: above 1, state that lives in
+        # one process or on one disk (in-memory rate limits, local images) is refused.
+        self.APP_INSTANCES = _env_int("APP_INSTANCES", 1)
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None: SQLite in the instance folder
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.SQLALCHEMY_RECORD_QUERIES = False
@@ -118,6 +124,26 @@ class Config:
             raise ConfigError(
                 "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
                 "string (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+        if self.PROXY_HOPS < 0:
+            raise ConfigError(f"PROXY_HOPS must be 0 or more (the proxies in front of the app), not {self.PROXY_HOPS}")
+        if self.APP_INSTANCES < 1:
+            raise ConfigError(f"APP_INSTANCES must be 1 or more, not {self.APP_INSTANCES}")
+        if self.APP_INSTANCES > 1:
+            self._validate_shared_state()
+
+    def _validate_shared_state(self) -> None:
+        """Several instances must share images and rate-limit counts, or each would see only its own."""
+        instances = f"APP_INSTANCES={self.APP_INSTANCES}"
+        if self.IMAGE_STORAGE == "local":
+            raise ConfigError(
+                f"IMAGE_STORAGE=local keeps images on one instance's disk, but {instances}: "
+                "set IMAGE_STORAGE=s3 (and S3_BUCKET), or APP_INSTANCES=1."
+            )
+        if self.RATELIMIT_ENABLED and (self.RATELIMIT_STORAGE_URI or "").startswith("memory://"):
+            raise ConfigError(
+                f"RATELIMIT_STORAGE_URI={self.RATELIMIT_STORAGE_URI} counts per process, but {instances}: "
+                "set RATELIMIT_STORAGE_URI to a shared store (e.g. redis://host:6379/0), or APP_INSTANCES=1."
             )
 
 

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -146,3 +151,145 @@ def run_checkov(directory: Path, framework: str, min_passed: int = 20) -> list[d
         for check in r["skipped_checks"]:
             assert check.get("check_result", {}).get("suppress_comment"), check["check_id"]
     return results
+
+
+def nginx_binary() -> str:
+    """Debian's nginx, or a skip (a failure under REQUIRE_NGINX=1, as in CI) when it is not installed."""
+    found = shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)), None
+    )
+    if found:
+        return found
+    if os.environ.get("REQUIRE_NGINX") == "1":
+        pytest.fail("REQUIRE_NGINX=1 but nginx is not installed (apt-get install nginx)")
+    pytest.skip("nginx is not installed (apt-get install nginx); CI sets REQUIRE_NGINX=1")
+
+
+def render_nginx_conf(workdir: Path, upstream: str, port: int) -> Path:
+    """nginx.conf as the image renders it, moved to `port` and to `workdir` instead of /tmp."""
+    rendered = workdir / "rendered.conf"
+    subprocess.run(
+        ["sh", str(ROOT / "docker" / "nginx-start.sh"), "--render"],
+        env={
+            **os.environ,
+            "APP_UPSTREAM": upstream,
+            "NGINX_CONF_TEMPLATE": str(ROOT / "nginx.conf"),
+            "NGINX_CONF_RENDERED": str(rendered),
+        },
+        check=True,
+    )
+    text = rendered.read_text()
+    assert f"server {upstream};" in text
+    text, listens = re.subn(r"listen 8080 default_server;", f"listen 127.0.0.1:{port} default_server;", text)
+    assert listens == 1
+    text = text.replace("/tmp/", f"{workdir}/")
+    config = workdir / "nginx.conf"
+    config.write_text(text)
+    return config
+
+
+def start_nginx(nginx: str, config: Path, workdir: Path, log: Path) -> subprocess.Popen:
+    """nginx in the foreground with `config`, its access log (stdout) and errors going to `log`.
+
+    `workdir` must be reachable by nginx's workers, which may run as `nobody` (not pytest's tmp_path).
+    """
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [nginx, "-c", str(config), "-e", str(workdir / "error.log"), "-g", "daemon off;"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def sync_playwright() -> Any:
+    """Playwright's sync entry point, or a skip (a failure under REQUIRE_BROWSER=1) naming what is missing.
+
+    The browser is Debian's Chromium (`apt-get install chromium`), never one Playwright downloads.
+    """
+    problem = None
+    try:
+        from playwright.sync_api import sync_playwright as entry_point
+    except ImportError:
+        problem = "Playwright is not installed (pip install playwright)"
+    if problem is None and not os.access(CHROMIUM, os.X_OK):
+        problem = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    if problem is None:
+        return entry_point
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"REQUIRE_BROWSER=1 but {problem}")
+    pytest.skip(f"{problem}; CI sets REQUIRE_BROWSER=1")
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    with sync_playwright()() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class Stack:
+    """gunicorn (gunicorn.conf.py, production settings) behind nginx (nginx.conf), both on loopback."""
+
+    url: str  # nginx's
+    port: int
+    app_url: str  # gunicorn's, reached directly
+    nginx_log: Path
+    gunicorn_log: Path
+    nginx_config: Path
+    nginx: str
+
+
+@contextmanager
+def nginx_stack(users: dict[str, str]) -> Iterator[Stack]:
+    """A migrated SQLite database with `users` (e-mail: password), gunicorn, and the real nginx in front."""
+    nginx = nginx_binary()
+    # Not pytest's tmp_path: nginx's workers may run as `nobody` and must reach their temp folders.
+    workdir = Path(tempfile.mkdtemp(prefix="appl-tracky-nginx-"))
+    workdir.chmod(0o755)
+    database_url = f"sqlite:///{workdir / 'e2e.db'}"
+    flask(database_url, "db", "upgrade")
+    for email, password in users.items():
+        flask(database_url, "users", "create", email, "--password", password)
+
+    app_port, nginx_port = free_port(), free_port()
+    gunicorn_log = workdir / "gunicorn.log"
+    gunicorn = start_gunicorn(database_url, app_port, gunicorn_log, workdir)
+    nginx_log = workdir / "nginx.log"
+    nginx_process = None
+    try:
+        wait_for_http(f"http://127.0.0.1:{app_port}/health-check", gunicorn, gunicorn_log)
+        config = render_nginx_conf(workdir, f"127.0.0.1:{app_port}", nginx_port)
+        nginx_process = start_nginx(nginx, config, workdir, nginx_log)
+        wait_for_http(f"http://127.0.0.1:{nginx_port}/health-check", nginx_process, nginx_log)
+        yield Stack(
+            f"http://127.0.0.1:{nginx_port}",
+            nginx_port,
+            f"http://127.0.0.1:{app_port}",
+            nginx_log,
+            gunicorn_log,
+            config,
+            nginx,
+        )
+    finally:
+        if nginx_process is not None:
+            stop_process(nginx_process)
+        stop_process(gunicorn)
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -14,7 +14,6 @@ downloads. Skipped when either is missing, unless REQUIRE_BROWSER=1 (as in CI).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -26,48 +25,18 @@ from typing import Any
 
 import pytest
 from conftest import _postgres_database
-from infra import flask, free_port, start_gunicorn, stop_process, wait_for_http
+from infra import chromium, flask, free_port, start_gunicorn, stop_process, wait_for_http
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
 EMAIL = "browser@example.com"
 PASSWORD = "a long and secret browser password"
 
 
-def _sync_playwright() -> Any:
-    """Playwright's sync entry point, or a skip (a failure under REQUIRE_BROWSER=1) naming what is missing."""
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        problem = "Playwright is not installed (pip install playwright)"
-    if problem is None and not os.access(CHROMIUM, os.X_OK):
-        problem = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-    if problem is None:
-        return sync_playwright
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {problem}")
-    pytest.skip(f"{problem}; CI sets REQUIRE_BROWSER=1")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, launched once for the module."""
-    sync_playwright = _sync_playwright()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000)
-        yield chromium
-        chromium.close()
+    with chromium() as browser:
+        yield browser
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -69,3 +69,71 @@ def test_malformed_numbers_and_flags_are_refused(monkeypatch):
     monkeypatch.setenv("RATELIMIT_ENABLED", "maybe")
     with pytest.raises(ConfigError, match="RATELIMIT_ENABLED"):
         load_config(DevelopmentConfig)
+
+
+def test_proxy_hops_default_to_one_and_must_be_a_non_negative_integer(monkeypatch):
+    assert load_config(DevelopmentConfig).PROXY_HOPS == 1
+    monkeypatch.setenv("PROXY_HOPS", "0")
+    assert load_config(DevelopmentConfig).PROXY_HOPS == 0
+    monkeypatch.setenv("PROXY_HOPS", "2")
+    assert load_config(DevelopmentConfig).PROXY_HOPS == 2
+    for bad, message in (("-1", "PROXY_HOPS must be 0 or more"), ("nginx", "PROXY_HOPS must be a whole number")):
+        monkeypatch.setenv("PROXY_HOPS", bad)
+        with pytest.raises(ConfigError, match=message):
+            load_config(DevelopmentConfig)
+
+
+def _scaled_out(monkeypatch, **env: str) -> None:
+    """Production settings for APP_INSTANCES=3 with shared storage, then `env` on top."""
+    settings = {
+        "SECRET_KEY": "x" * 40,
+        "DATABASE_URL": "postgresql://db/appl",
+        "APP_INSTANCES": "3",
+        "IMAGE_STORAGE": "s3",
+        "S3_BUCKET": "images",
+        "RATELIMIT_STORAGE_URI": "redis://cache:6379/0",
+        "RATELIMIT_ENABLED": "true",
+    }
+    for name, value in {**settings, **env}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_app_instances_default_to_one_and_must_be_positive(monkeypatch):
+    config = load_config(DevelopmentConfig)
+    assert config.APP_INSTANCES == 1
+    assert config.IMAGE_STORAGE == "local" and config.RATELIMIT_STORAGE_URI == "memory://"  # fine on one
+    for bad, message in (("0", "APP_INSTANCES must be 1 or more"), ("two", "APP_INSTANCES must be a whole number")):
+        monkeypatch.setenv("APP_INSTANCES", bad)
+        with pytest.raises(ConfigError, match=message):
+            load_config(DevelopmentConfig)
+
+
+def test_several_instances_with_shared_storage_start(monkeypatch):
+    _scaled_out(monkeypatch)
+    config = load_config(ProductionConfig)
+    assert config.APP_INSTANCES == 3
+
+
+def test_several_instances_refuse_local_images(monkeypatch):
+    _scaled_out(monkeypatch, IMAGE_STORAGE="local")
+    with pytest.raises(ConfigError, match=r"IMAGE_STORAGE=local .* APP_INSTANCES=3: set IMAGE_STORAGE=s3"):
+        load_config(ProductionConfig)
+    monkeypatch.setenv("APP_INSTANCES", "1")
+    assert load_config(ProductionConfig).IMAGE_STORAGE == "local"
+
+
+def test_several_instances_refuse_in_memory_rate_limits(monkeypatch):
+    _scaled_out(monkeypatch, RATELIMIT_STORAGE_URI="memory://")
+    with pytest.raises(ConfigError, match=r"RATELIMIT_STORAGE_URI=memory:// counts per process, but APP_INSTANCES=3"):
+        load_config(ProductionConfig)
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI")  # the default is memory:// too
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+        load_config(ProductionConfig)
+    monkeypatch.setenv("RATELIMIT_ENABLED", "false")  # no limits, nothing to share
+    assert load_config(ProductionConfig).RATELIMIT_ENABLED is False
+
+
+def test_several_instances_are_checked_in_every_environment(monkeypatch):
+    monkeypatch.setenv("APP_INSTANCES", "2")
+    with pytest.raises(ConfigError, match="IMAGE_STORAGE=local"):
+        load_config(DevelopmentConfig)

@@ -54,7 +54,7 @@ def test_the_feed_serves_the_owners_csv_without_a_jwt(app, client, alice_api, fe
     seed_applications(app, alice_api)
     response = client.get(feed_path(feed))  # no Authorization header at all
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset, not two
     assert response.headers["Cache-Control"] == "no-store"
     assert not response.data.startswith("\ufeff".encode())  # IMPORTDATA would show a BOM in A1
     rows = parse_csv(response.data)
@@ -148,3 +148,27 @@ class TestRateLimit:
         # Another feed (say, another user's sheet behind the same spreadsheet service) is not affected.
         other = created(alice_api.post("/api/feeds/", json={"name": "Other"}))
         assert client.get(feed_path(other)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("logged", "expected"),
+    [
+        (
+            "GET /api/feeds/Ab-_9z/applications.csv?x=1 HTTP/1.1",
+            "GET /api/feeds/[redacted]/applications.csv?x=1 HTTP/1.1",
+        ),
+        (
+            "https://h.example/api/feeds/Ab-_9z/applications.csv",
+            "https://h.example/api/feeds/[redacted]/applications.csv",
+        ),
+        ("//API//Feeds//Ab-_9z/applications.CSV", "//API//Feeds//[redacted]/applications.CSV"),
+        ("/api/feeds/Ab-_9z", "/api/feeds/[redacted]"),
+        ("/api/feeds/4b3c2d1e-1111-4222-8333-123456789abc/", "/api/feeds/4b3c2d1e-1111-4222-8333-123456789abc/"),
+        ("/api/feeds/4b3c2d1e-1111-4222-8333-123456789abcX/applications.csv", "/api/feeds/[redacted]/applications.csv"),
+        ("/api/feeds/?page=2", "/api/feeds/?page=2"),
+    ],
+)
+def test_access_logs_redact_the_token_of_every_feed_url(logged, expected):
+    from app.access_log import redact_feed_tokens
+
+    assert redact_feed_tokens(logged) == expected

@@ -136,7 +136,7 @@ def test_the_task_gets_the_redis_url_as_a_secret_and_the_proxy_and_instance_sett
     assert "aws_elasticache_replication_group.main.primary_endpoint_address" in url
     ecs = (TF / "ecs.tf").read_text()
     environment = ecs[ecs.index("app_environment = [") : ecs.index("app_secrets = [")]
-    assert '{ name = "PROXY_HOPS", value = "2" }' in environment  # the load balancer, then nginx
+    assert '{ name = "PROXY_HOPS", value = "1" }' in environment  # nginx resolves the load balancer's hop
     assert '{ name = "APP_INSTANCES", value = tostring(var.max_count) }' in environment
     assert 'name = "RATELIMIT_STORAGE_URI"' not in environment  # a secret, never a plain value
     assert "for name, secret in aws_secretsmanager_secret.app" in ecs[ecs.index("app_secrets = [") :]

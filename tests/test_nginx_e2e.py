@@ -10,100 +10,25 @@ from __future__ import annotations
 
 import gzip
 import os
-import re
-import shutil
 import struct
 import subprocess
-import tempfile
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-from infra import ROOT, flask, free_port, start_gunicorn, stop_process, wait_for_http
+from infra import Stack, nginx_stack
 
 PASSWORD = "a long and secret password"
 IMAGE_LIMIT = 5 * 1024 * 1024
 
 
-def _nginx_binary() -> str:
-    found = shutil.which("nginx") or next(
-        (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)), None
-    )
-    if found:
-        return found
-    if os.environ.get("REQUIRE_NGINX") == "1":
-        pytest.fail("REQUIRE_NGINX=1 but nginx is not installed (apt-get install nginx)")
-    pytest.skip("nginx is not installed (apt-get install nginx); CI sets REQUIRE_NGINX=1")
-
-
-def render_nginx_conf(workdir: Path, upstream: str, port: int) -> Path:
-    """nginx.conf as the image renders it, moved to `port` and to `workdir` instead of /tmp."""
-    rendered = workdir / "rendered.conf"
-    subprocess.run(
-        ["sh", str(ROOT / "docker" / "nginx-start.sh"), "--render"],
-        env={
-            **os.environ,
-            "APP_UPSTREAM": upstream,
-            "NGINX_CONF_TEMPLATE": str(ROOT / "nginx.conf"),
-            "NGINX_CONF_RENDERED": str(rendered),
-        },
-        check=True,
-    )
-    text = rendered.read_text()
-    assert f"server {upstream};" in text
-    text, listens = re.subn(r"listen 8080 default_server;", f"listen 127.0.0.1:{port} default_server;", text)
-    assert listens == 1
-    text = text.replace("/tmp/", f"{workdir}/")
-    config = workdir / "nginx.conf"
-    config.write_text(text)
-    return config
-
-
-@dataclass
-class Stack:
-    url: str
-    port: int
-    nginx_log: Path
-    gunicorn_log: Path
-    nginx_config: Path
-    nginx: str
-
-
 @pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
-    nginx = _nginx_binary()
-    # Not pytest's tmp_path: nginx's workers may run as `nobody` and must reach their temp folders.
-    workdir = Path(tempfile.mkdtemp(prefix="appl-tracky-nginx-"))
-    workdir.chmod(0o755)
-    database_url = f"sqlite:///{workdir / 'e2e.db'}"
-    flask(database_url, "db", "upgrade")
-    flask(database_url, "users", "create", "e2e@example.com", "--password", PASSWORD)
-
-    app_port, nginx_port = free_port(), free_port()
-    gunicorn_log = workdir / "gunicorn.log"
-    gunicorn = start_gunicorn(database_url, app_port, gunicorn_log, workdir)
-    nginx_log = workdir / "nginx.log"
-    nginx_process = None
-    try:
-        wait_for_http(f"http://127.0.0.1:{app_port}/health-check", gunicorn, gunicorn_log)
-        config = render_nginx_conf(workdir, f"127.0.0.1:{app_port}", nginx_port)
-        with nginx_log.open("w") as log:
-            nginx_process = subprocess.Popen(
-                [nginx, "-c", str(config), "-e", str(workdir / "error.log"), "-g", "daemon off;"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for_http(f"http://127.0.0.1:{nginx_port}/health-check", nginx_process, nginx_log)
-        yield Stack(f"http://127.0.0.1:{nginx_port}", nginx_port, nginx_log, gunicorn_log, config, nginx)
-    finally:
-        if nginx_process is not None:
-            stop_process(nginx_process)
-        stop_process(gunicorn)
-        shutil.rmtree(workdir, ignore_errors=True)
+    with nginx_stack({"e2e@example.com": PASSWORD}) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -159,16 +84,52 @@ def test_security_headers_and_no_server_version(stack: Stack) -> None:
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
-def test_the_docs_page_keeps_its_own_content_security_policy_behind_nginx(stack: Stack) -> None:
-    """nginx's strict CSP would block Swagger UI: the docs page answers with the app's CSP alone."""
-    from app.openapi import DOCS_CSP
+def test_the_docs_page_and_its_assets_keep_the_apps_headers_behind_nginx(stack: Stack) -> None:
+    """The app's CSP (scripts and styles from 'self'), not nginx's default-src 'none', and one of each header."""
+    from app.openapi.docs import ASSETS, ASSETS_VERSION, DOCS_CSP
 
-    for path in ("/api/docs", "/api/docs/"):
+    assets = [f"/api/docs/assets/{ASSETS_VERSION}/{name}" for name in ASSETS]
+    for path in ("/api/docs", "/api/docs/", *assets):
         response = requests.get(f"{stack.url}{path}", timeout=10)
-        assert response.status_code == 200
-        assert response.headers["Content-Security-Policy"] == DOCS_CSP  # one header, not two merged
-        assert response.headers["X-Frame-Options"] == "DENY"
-        assert "max-age=" in response.headers["Strict-Transport-Security"]
+        assert response.status_code == 200, path
+        # requests joins repeated headers with ", ": equality also proves there is one of each.
+        assert response.headers["Content-Security-Policy"] == DOCS_CSP, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains", path
+        if path in assets:
+            assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", path
+    bundle = requests.get(f"{stack.url}/api/docs/assets/{ASSETS_VERSION}/swagger-ui-bundle.js", timeout=10)
+    assert bundle.headers["Content-Encoding"] == "gzip"  # 1.6 MB of JavaScript
+    # An answer of the app's without a CSP of its own (here a 404) still gets nginx's strict one.
+    missing = requests.get(f"{stack.url}/api/docs/assets/{ASSETS_VERSION}/index.html", timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["Content-Security-Policy"] == "default-src 'none'; img-src 'self'; frame-ancestors 'none'"
+    assert missing.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_feed_tokens_are_redacted_in_both_access_logs(stack: Stack, token: str) -> None:
+    auth = {"Authorization": f"JWT {token}"}
+    feed = requests.post(f"{stack.url}/api/feeds/", json={"name": "Sheet"}, headers=auth, timeout=10)
+    assert feed.status_code == 201, feed.text
+    secret, feed_url = feed.json()["token"], feed.json()["feed_url"]
+    assert feed_url == f"{stack.url}/api/feeds/{secret}/applications.csv"
+    through_nginx = requests.get(f"{feed_url}?status=Applied", timeout=10)
+    direct = requests.get(f"{stack.app_url}/api/feeds/{secret}/applications.csv", timeout=10)
+    assert through_nginx.status_code == direct.status_code == 200
+    # A page opened from the feed URL sends it as the referer.
+    requests.get(f"{stack.url}/api/labels/", headers={**auth, "Referer": feed_url}, timeout=10)
+    detail = requests.get(f"{stack.url}/api/feeds/{feed.json()['uuid']}/", headers=auth, timeout=10)
+    assert detail.status_code == 200
+
+    redacted = "/api/feeds/[redacted]/applications.csv"
+    nginx_log = _wait_for_log(stack.nginx_log, f"GET /api/feeds/{feed.json()['uuid']}/ HTTP/1.1")
+    gunicorn_log = _wait_for_log(stack.gunicorn_log, f"GET /api/feeds/{feed.json()['uuid']}/ HTTP/1.1")
+    assert secret not in nginx_log and secret not in gunicorn_log
+    assert f'"GET {redacted}?status=Applied HTTP/1.1" 200' in nginx_log
+    assert f'"{stack.url}{redacted}"' in nginx_log  # the referer
+    assert f'"GET {redacted}?status=Applied HTTP/1.1" 200' in gunicorn_log
+    assert f'"GET {redacted} HTTP/1.1" 200' in gunicorn_log  # reached directly
 
 
 def test_login_create_company_and_absolute_urls_through_nginx(stack: Stack, token: str) -> None:

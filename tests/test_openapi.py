@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from app import create_app
+from app.openapi.docs import ASSETS, ASSETS_VERSION
 from app.openapi.spec import IGNORED_METHODS, build_spec, openapi_path
 from app.resources.applications.schemas import ApplicationSchema
 from app.resources.companies.schemas import CompanySchema
@@ -122,6 +125,7 @@ def test_security_jwt_everywhere_but_the_sign_in_and_public_endpoints(document):
         ("/api/api-token-refresh/", "post"),
         ("/api/openapi.json", "get"),
         ("/api/docs", "get"),
+        ("/api/docs/assets/{assets_version}/{filename}", "get"),
     }
     for path, method in public:
         assert document["paths"][path][method]["security"] == [], path
@@ -149,30 +153,82 @@ def test_real_responses_match_the_documented_schemas(document, alice_api):
     check("/api/labels/", "get", "200", ok(alice_api.get("/api/labels/")))
 
 
-def test_docs_page_loads_swagger_ui_with_the_spec(client):
+def test_document_describes_the_api_and_its_auth(document):
+    info = document["info"]
+    assert info["title"] == "Appl Tracky API"
+    assert info["version"] == "1.0.0"
+    assert "job-application tracker" in info["description"]
+    assert "Authorization: JWT <access>" in info["description"]
+    assert "factory" not in info["description"]
+
+
+def _page_urls(page: str) -> list[str]:
+    return re.findall(r'(?:href|src)="([^"]+)"', page)
+
+
+def test_docs_page_loads_swagger_ui_from_this_server_only(client):
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert response.mimetype == "text/html"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     page = response.get_data(as_text=True)
     assert 'data-spec-url="/api/openapi.json"' in page
-    assert "swagger-ui-bundle.js" in page and 'integrity="sha384-' in page
+    urls = _page_urls(page)
+    assert {url.rsplit("/", 1)[1] for url in urls} == set(ASSETS)
+    assert all(url.startswith(f"/api/docs/assets/{ASSETS_VERSION}/") for url in urls)
+    assert "<script>" not in page  # every script is a file: the CSP allows no inline one
+
+
+def test_docs_page_csp_allows_this_server_alone(client):
+    csp = client.get("/api/docs").headers["Content-Security-Policy"]
+    directives = dict(directive.split(" ", 1) for directive in csp.split("; "))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["connect-src"] == "'self'"
+    assert directives["img-src"] == "'self' data:"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "http" not in csp and "unsafe" not in csp and "sha256-" not in csp
+
+
+def test_docs_assets_come_from_the_package_with_long_caching_and_nosniff(client):
+    import flask_swagger_ui
+
+    dist = Path(flask_swagger_ui.__file__).parent / "dist"
+    types = {}
+    for url in _page_urls(client.get("/api/docs").get_data(as_text=True)):
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+            name = url.rsplit("/", 1)[1]
+            types[name] = response.mimetype
+            if name != "docs.js":
+                assert response.data == (dist / name).read_bytes()
+    assert types == {
+        "swagger-ui.css": "text/css",
+        "swagger-ui-bundle.js": "text/javascript",
+        "docs.js": "text/javascript",
+        "favicon-32x32.png": "image/png",
+    }
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/docs/assets/{version}/index.html",
+        "/api/docs/assets/{version}/oauth2-redirect.html",
+        "/api/docs/assets/{version}/..%2Fspec.py",
+        "/api/docs/assets/0000000000000000/docs.js",
+        "/api/docs/assets/{version}/LICENSE",
+    ],
+)
+def test_docs_assets_serve_nothing_else(client, path):
+    response = client.get(path.format(version=ASSETS_VERSION))
+    assert response.status_code == 404
+    assert response.is_json
 
 
 def test_spec_builds_for_a_fresh_app_without_warnings():
     document = build_spec(create_app(make_config("sqlite://")))
     validate(document)
-
-
-def test_docs_page_allows_exactly_its_cdn_and_its_inline_script(client):
-    import base64
-    import hashlib
-    import re
-
-    response = client.get("/api/docs")
-    csp = response.headers["Content-Security-Policy"]
-    inline = re.findall(r"<script>(.*?)</script>", response.get_data(as_text=True), re.S)
-    assert len(inline) == 1
-    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
-    assert f"'sha256-{digest}'" in csp
-    assert "script-src https://cdn.jsdelivr.net/npm/swagger-ui-dist@" in csp
-    assert "default-src 'none'" in csp and "unsafe-inline" not in csp

@@ -18,8 +18,9 @@ locals {
     { name = "GUNICORN_BIND", value = "127.0.0.1:8000" },
     { name = "GUNICORN_WORKERS", value = tostring(var.gunicorn_workers) },
     { name = "GUNICORN_THREADS", value = tostring(var.gunicorn_threads) },
-    # Clients come through the load balancer, then nginx: two proxy hops to trust.
-    { name = "PROXY_HOPS", value = "2" },
+    # Clients come through the load balancer, then nginx; nginx resolves the load balancer's hop itself
+    # (real_ip from private addresses) and sends the app one X-Forwarded-* hop.
+    { name = "PROXY_HOPS", value = "1" },
     # The most tasks that may serve at once; above one the app refuses local images and in-memory
     # rate limits (RATELIMIT_STORAGE_URI, a secret, points at ElastiCache: redis.tf).
     { name = "APP_INSTANCES", value = tostring(var.max_count) },

@@ -38,7 +38,27 @@ from app.resources.base import ResourceView
 from app.resources.schemas import ApiUrl, Reference
 
 API_PREFIX = "/api/"
+API_TITLE = "Appl Tracky API"
 API_VERSION = "1.0.0"
+API_DESCRIPTION = """\
+The REST API of Appl Tracky, a job-application tracker: a user's companies, their applications, each \
+application's statuses (applied, interview, offer, ...) with links, the locations of a position, labels, \
+ratings and notes, plus spreadsheet imports, exports and live CSV feeds, and images pasted into notes. \
+Every user sees and changes only their own data.
+
+**Authentication.** `POST /api/api-token-auth/` with `{"username": <e-mail>, "password": ...}` answers \
+`{"access", "refresh"}`. Send `Authorization: JWT <access>` (or `Bearer <access>`) on every other call; \
+`POST /api/api-token-refresh/` trades a refresh token for a new access token and `POST /api/logout/` \
+revokes it. Google sign-in is `POST /api/login/social/`. Image and feed URLs carry their own secret and \
+need no token.
+
+**Conventions.** JSON in and out, UTF-8. URLs end in a slash. Every object has `uuid`, `created_at`, \
+`modified_at` and `api_url` (its absolute URL). Lists answer `{"count", "next", "previous", "results"}`, \
+8 per page unless `page_size` (at most 100) says otherwise, newest change first unless `ordering` says \
+otherwise. Errors are JSON: `{"detail": ...}`, or for invalid input a 400 with one key per offending \
+field. Sign-in is rate-limited per client address and everything else per user; a 429 says when to \
+retry in `Retry-After`.
+"""
 OPENAPI_VERSION = "3.0.3"
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
 _ARGUMENT = re.compile(r"<(?:(?P<converter>[^:<>()]+)(?:\([^)]*\))?:)?(?P<name>[^<>:]+)>")
@@ -53,11 +73,11 @@ def build_spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI document of every route of `app` under /api/."""
     plugin = MarshmallowPlugin()
     spec = APISpec(
-        title="Appl Tracky API",
+        title=API_TITLE,
         version=API_VERSION,
         openapi_version=OPENAPI_VERSION,
         plugins=[plugin],
-        info={"description": _module_doc("app") or ""},
+        info={"description": API_DESCRIPTION},
     )
     plugin.map_to_openapi_type(Reference, "string", "uuid")
     plugin.map_to_openapi_type(ApiUrl, "string", "uri")

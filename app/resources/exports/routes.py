@@ -31,7 +31,7 @@ from app.models.base import utctoday
 
 blueprint = ApiBlueprint("exports", __name__)
 
-CSV_MIME_TYPE = "text/csv; charset=utf-8"
+CSV_MIME_TYPE = "text/csv"  # werkzeug adds `; charset=utf-8` to a text/* mimetype itself
 
 
 def _private(response: Response, filename: str | None = None) -> Response:
