@@ -31,8 +31,8 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-from infra import ROOT, free_port, stop_process, wait_for_http
-from test_nginx_e2e import NGINX_TOO_LARGE, _png_of_size, csv_of_size, render_nginx_conf
+from infra import ROOT, free_port, render_nginx_conf, stop_process, wait_for_http
+from test_nginx_e2e import NGINX_TOO_LARGE, _png_of_size, csv_of_size
 
 from tests.rest_support import address_body, company_body
 
