@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, request, url_for
 
-from app.pages import account, assets, sign_in
+from app.pages import account, assets, exports, feeds, sign_in
 from app.pages.blueprint import PageBlueprint, install_policies
 
 blueprint = PageBlueprint("pages", __name__, url_prefix="/account", template_folder="templates")
@@ -40,3 +40,19 @@ blueprint.add_url_rule("/sign-in/google/", view_func=sign_in.google_start, login
 blueprint.add_url_rule("/sign-in/google/callback/", view_func=sign_in.google_callback, login=False)
 
 blueprint.add_url_rule("/", view_func=account.account, login=True)
+blueprint.add_url_rule("/names/", "account_names", account.names, methods=["POST"], login=True)
+blueprint.add_url_rule("/password/", "account_password", account.password, methods=["POST"], login=True)
+blueprint.add_url_rule(
+    "/log-out-everywhere/", "account_log_out_everywhere", account.log_out_everywhere, methods=["POST"], login=True
+)
+blueprint.add_url_rule("/restore/", "account_restore", account.restore, methods=["POST"], login=True)
+blueprint.add_url_rule("/delete/", "account_delete", account.delete, methods=["POST"], login=True)
+
+blueprint.add_url_rule("/exports/", view_func=exports.exports, login=True)
+blueprint.add_url_rule("/exports/applications", "export_applications", exports.applications, login=True)
+blueprint.add_url_rule("/exports/activity", "export_activity", exports.activity, login=True)
+blueprint.add_url_rule("/exports/account.json", "export_account", exports.account_file, login=True)
+
+blueprint.add_url_rule("/feeds/", view_func=feeds.feeds, login=True)
+blueprint.add_url_rule("/feeds/", "create_feed", feeds.create_feed, methods=["POST"], login=True)
+blueprint.add_url_rule("/feeds/<uuid:feed_id>/revoke/", "revoke_feed", feeds.revoke_feed, methods=["POST"], login=True)
