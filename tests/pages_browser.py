@@ -8,7 +8,7 @@
 - `shoot(page, server, name)`: a full-page screenshot in tests/artifacts/pages/ (git-ignored), path printed;
 - `assert_accessible(page)`: axe-core (npm, tests/browser/package.json, installed on first use with
   `npm ci`) run in the page: no serious or critical violation;
-- `assert_clean(watch)`: no console error, CSP violation or request that left the machine.
+- `assert_clean(page, watch)`: no console error, CSP violation, failed asset or request that left the machine.
 """
 
 from __future__ import annotations
@@ -37,12 +37,14 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 EMAIL = "pages@example.com"
 PASSWORD = "a long and secret pages password"
 BLOCKING_IMPACTS = ("serious", "critical")
+DOCUMENT_STATUS_MESSAGE = "Failed to load resource: the server responded with a status of 4"
 
 # Runs before any script of a page: records every CSP violation the browser reports.
 RECORD_CSP_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
+  const where = `${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`;
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI} at ${where}`);
 });
 """
 
@@ -92,6 +94,16 @@ class PageWatch:
 
     console: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # scripts, styles, htmx requests answered >= 400
+
+    def record_console(self, message: Any) -> None:
+        # A page answered with its form's errors (4xx) is logged as a failed load: that is not a fault.
+        if message.type == "error" and not message.text.startswith(DOCUMENT_STATUS_MESSAGE):
+            self.console.append(message.text)
+
+    def record_response(self, response: Any) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.failed.append(f"{response.status} {response.url}")
 
     def violations(self, page: Any) -> list[str]:
         return page.evaluate("window.__cspViolations || []")
@@ -115,7 +127,8 @@ def new_page(browser: Any, server: PagesServer, **context_options: Any) -> tuple
 
     context.route("**/*", only_loopback)
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and watch.console.append(m.text))
+    page.on("console", watch.record_console)
+    page.on("response", watch.record_response)
     page.on("pageerror", lambda error: watch.console.append(f"uncaught: {error}"))
     return page, watch
 
@@ -176,3 +189,4 @@ def assert_clean(page: Any, watch: PageWatch) -> None:
     assert watch.violations(page) == [], watch.violations(page)
     assert watch.console == [], watch.console
     assert watch.blocked == [], watch.blocked
+    assert watch.failed == [], watch.failed

@@ -104,9 +104,11 @@ CSRF_TEXT = (
 
 
 def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """An HTML error page (the API's errors stay JSON)."""
+    """An HTML error page (the API's errors stay JSON); an htmx request gets it in place of the content."""
     response = make_response(render_template("pages/error.html", status=status, message=message), status)
     response.headers.update(headers or {})
+    if request.headers.get("HX-Request") == "true":  # htmx swaps the whole content, not the part it asked for
+        response.headers.update({"HX-Retarget": "#main", "HX-Reselect": "#main", "HX-Reswap": "outerHTML"})
     return response
 
 
@@ -121,7 +123,9 @@ def _http_error(error: HTTPException) -> Response:
 
 def _api_error(error: APIError) -> Response:
     db.session.rollback()
-    detail = error.detail if isinstance(error.detail, str) else ERROR_TEXT.get(error.status, "Error.")
+    # The API's "Not found." says less than the page's text; other details say what went wrong.
+    detail = error.detail if isinstance(error.detail, str) and error.status != 404 else None
+    detail = detail or ERROR_TEXT.get(error.status, "Error.")
     return error_page(error.status, detail, error.headers)
 
 
