@@ -15,6 +15,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import requests
 from infra import chromium, flask
 from openpyxl import load_workbook
 from pages_browser import (
+    PagesClient,
     PagesServer,
     assert_accessible,
     assert_clean,
@@ -255,3 +257,22 @@ def test_the_keyboard_reaches_the_skip_link_first_and_focus_is_visible(browser: 
         assert_clean(page, watch)
     finally:
         page.context.close()
+
+
+def test_two_browsers_restoring_into_one_empty_account_at_once_restore_it_once(server: PagesServer) -> None:
+    source, target = f"source-{server.kind}@example.com", f"target-{server.kind}@example.com"
+    for email in (source, target):
+        flask(server.database_url, "users", "create", email, "--password", RESTORER_PASSWORD)
+    owner = Api(server, source, RESTORER_PASSWORD)
+    owner.import_file(TEAL)
+    account_file = requests.get(f"{server.url}/api/exports/account.json", headers=owner.headers, timeout=30).content
+    browsers = [PagesClient(server.url, target, RESTORER_PASSWORD) for _ in range(2)]
+
+    def restore(client: PagesClient) -> int:
+        files = {"file": ("account.json", account_file, "application/json")}
+        return client.post("/account/", "/account/restore/", {}, files=files).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(restore, browsers))
+    assert statuses == [303, 409]
+    assert Api(server, target, RESTORER_PASSWORD).application_titles() == owner.application_titles()

@@ -45,7 +45,9 @@ blueprint.add_url_rule("/password/", "account_password", account.password, metho
 blueprint.add_url_rule(
     "/log-out-everywhere/", "account_log_out_everywhere", account.log_out_everywhere, methods=["POST"], login=True
 )
-blueprint.add_url_rule("/restore/", "account_restore", account.restore, methods=["POST"], login=True)
+blueprint.add_url_rule(
+    "/restore/", "account_restore", account.restore, methods=["POST"], login=True, upload="ACCOUNT_IMPORT_MAX_BYTES"
+)
 blueprint.add_url_rule("/delete/", "account_delete", account.delete, methods=["POST"], login=True)
 
 blueprint.add_url_rule("/exports/", view_func=exports.exports, login=True)

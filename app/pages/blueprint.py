@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from app.errors import APIError
 from app.extensions import csrf, db
+from app.limits import allow_upload_body
 from app.pages.security import add_security_headers
 from app.permissions import acting_as
 
@@ -66,7 +67,12 @@ def serve_page(view: Callable[..., Any], *, login: bool) -> Callable[..., Any]:
 
 
 class PageBlueprint(Blueprint):
-    """A blueprint whose every view declares `login=` and is served by `serve_page`."""
+    """A blueprint whose every view declares `login=` and is served by `serve_page`; a view that takes a
+    file larger than MAX_CONTENT_LENGTH names the setting that caps it (`upload="IMPORT_MAX_BYTES"`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.upload_settings: dict[str, str] = {}  # endpoint -> the setting capping its file
 
     def add_url_rule(
         self,
@@ -76,18 +82,26 @@ class PageBlueprint(Blueprint):
         provide_automatic_options: bool | None = None,
         *,
         login: bool | None = None,
+        upload: str | None = None,
         **options: Any,
     ) -> None:
         if view_func is not None:
             if login is None:
                 raise TypeError(f"{self.name}: the page {rule} must declare login=True or login=False")
+            if upload is not None:
+                self.upload_settings[f"{self.name}.{endpoint or view_func.__name__}"] = upload
             view_func = serve_page(view_func, login=login)
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
 def _check_csrf() -> None:
-    if request.method not in SAFE_METHODS:
-        csrf.protect()
+    if request.method in SAFE_METHODS:
+        return
+    blueprint = current_app.blueprints.get(request.blueprint or "")
+    setting = getattr(blueprint, "upload_settings", {}).get(request.endpoint)
+    if setting is not None:  # the CSRF check reads the form: let it hold the file first
+        allow_upload_body(setting)
+    csrf.protect()
 
 
 ERROR_TEXT = {
