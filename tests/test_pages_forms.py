@@ -123,7 +123,7 @@ def test_an_account_file_is_restored_into_an_empty_account(app: Flask, alice_api
     sign_in(bob_web, bob.email)
     response = upload(bob_web, account_file)
     assert response.status_code == 303
-    assert "restored: 1 applications, 1 companies" in bob_web.get(ACCOUNT).get_data(as_text=True)
+    assert "restored: 1 application, 1 company" in bob_web.get(ACCOUNT).get_data(as_text=True)
     assert count(app, Application) == 2
 
 

@@ -24,11 +24,20 @@ NAV = (
 )
 
 
+ROOT_URL = "/account/"
+
+
 @blueprint.app_template_global()
 def nav_items() -> list[tuple[str, str, bool]]:
     """(url, label, is the current page) for each page of the navigation that exists."""
-    views = current_app.view_functions
-    return [(url_for(endpoint), label, request.endpoint == endpoint) for endpoint, label in NAV if endpoint in views]
+    items = []
+    for endpoint, label in NAV:
+        if endpoint in current_app.view_functions:
+            url = url_for(endpoint)
+            # A section's own pages (/account/exports/activity...) are in it; the Account page is the root.
+            current = request.path == url or (url != ROOT_URL and request.path.startswith(url))
+            items.append((url, label, current))
+    return items
 
 
 blueprint.add_app_template_global(assets.asset_url, "asset_url")

@@ -24,12 +24,13 @@ from app.resources.users.schemas import UserSchema
 
 # A password guesser on a signed-in browser gets the sign-in allowance, as on the API.
 password_rate_limit = sign_in_limit(methods=["POST"])
+# What a restore reports, table -> (one, several).
 TABLE_WORDS = {
-    "application": "applications",
-    "company": "companies",
-    "application_status": "statuses",
-    "label": "labels",
-    "import_batch": "past imports",
+    "application": ("application", "applications"),
+    "company": ("company", "companies"),
+    "application_status": ("status", "statuses"),
+    "label": ("label", "labels"),
+    "import_batch": ("past import", "past imports"),
 }
 
 
@@ -93,7 +94,11 @@ def log_out_everywhere() -> ResponseReturnValue:
 
 
 def _restored_summary(counts: dict[str, int]) -> str:
-    parts = [f"{counts[table]} {word}" for table, word in TABLE_WORDS.items() if counts.get(table)]
+    parts = [
+        f"{counts[table]} {one if counts[table] == 1 else several}"
+        for table, (one, several) in TABLE_WORDS.items()
+        if counts.get(table)
+    ]
     return ", ".join(parts) or "an empty account"
 
 
