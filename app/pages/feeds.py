@@ -59,5 +59,6 @@ def revoke_feed(feed_id: uuid.UUID) -> ResponseReturnValue:
     """Revoke a feed: its URL stops working at once."""
     feed = get_visible_or_404(FeedToken, feed_id, current_user._get_current_object(), lock=True)
     feed.revoke()
-    flash(f"The feed {feed.name or 'without a name'} is revoked: its URL no longer works.", "success")
+    named = f"“{feed.name}”" if feed.name else "without a name"
+    flash(f"The feed {named} is revoked: its URL no longer works.", "success")
     return redirect(url_for("pages.feeds"), 303)
