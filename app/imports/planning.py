@@ -30,6 +30,12 @@ DEFAULT_COMPANY = "Unknown company"
 DEFAULT_POSITION = "Unknown position"
 SPLIT_LIST = re.compile(r"[;,|\n]+")
 SPLIT_LOCATIONS = re.compile(r"[;|\n]+")
+# What exports write in an empty cell (Huntr "-", Simplify and JobSync "N/A"): nothing, for a mapped field.
+PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "n.a.", "na", "null", "(empty)"})
+
+
+def is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and len(value) <= 7 and value.casefold() in PLACEHOLDERS
 
 
 @dataclass
@@ -171,6 +177,8 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
             continue
         if column.field == "extra":
             extra[column.header] = to_json(value)
+            continue
+        if is_placeholder(value) or value is False:  # an unticked checkbox (a spreadsheet's FALSE) says nothing
             continue
         text = _text(value)
         if isinstance(value, LinkedCell):

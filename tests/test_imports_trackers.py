@@ -1,0 +1,293 @@
+"""Exports of the trackers people leave for Appl Tracky (issue 14), imported with no options at all, as a new
+user would, and checked cell by cell through the REST API. tests/fixtures/imports/SOURCES.md tells where
+each file's columns, date formats and status words come from."""
+
+from __future__ import annotations
+
+from tests.import_support import applications, expected, fixture, import_file, upload_ok
+
+
+def _fields(batch: dict) -> dict[str, str]:
+    return {column["header"]: column["field"] for column in batch["preview"]["columns"]}
+
+
+def test_huntr_export_camel_case_columns_ids_ignored_dashes_empty(alice_api):
+    batch = upload_ok(alice_api, fixture("huntr_export.csv"), "huntr.csv")
+    fields = _fields(batch)
+    assert {h: f for h, f in fields.items() if f == "ignore"} == dict.fromkeys(
+        [
+            "id",
+            "rootDomain",
+            "boardId",
+            "boardName",
+            "listId",
+            "companyId",
+            "creatorUserId",
+            "creatorUserFirstName",
+            "creatorUserLastName",
+            "creatorUserEmail",
+        ],
+        "ignore",
+    )
+    assert [fields[h] for h in ("companyName", "title", "listName", "lastMovedAt", "companyDomain")] == [
+        "company",
+        "position_title",
+        "status",
+        "status_date",
+        "company_url",
+    ]
+    assert batch["preview"]["problems"] == []  # "-" is an empty cell, not a bad date or URL
+    import_file(alice_api, fixture("huntr_export.csv"), "huntr.csv")
+    huntr_extra = {"deadline": "-", "color": "-"}
+    assert applications(alice_api, stages=True) == [
+        expected(
+            "Datadog",
+            "Site Reliability Engineer",
+            statuses=[("wishlist", "2025-01-10", "Target", "given")],
+            extra=huntr_extra,
+        ),
+        expected(
+            "Microsoft",
+            "Platform Engineer",
+            statuses=[("Target", "2024-12-02", "Target", "given"), ("rejected", "2025-01-06", "Rejected", "given")],
+            job_url="https://careers.microsoft.com/job/1234",
+            locations=["Seattle, WA"],
+            extra=huntr_extra,
+        ),
+        expected(
+            "Plaid",
+            "Data Analyst",
+            statuses=[("Target", "2025-01-09", "Target", "given"), ("applied", "2025-01-15", "Applied", "given")],
+            job_url="https://jobs.lever.co/plaid/889",
+            locations=["Austin, TX"],
+            extra=huntr_extra,
+        ),
+        expected(
+            "Stripe",
+            "Backend Engineer",
+            statuses=[
+                ("Target", "2025-01-08", "Target", "given"),
+                ("Interview", "2025-01-20", "Interviewing", "given"),
+            ],
+            job_url="https://boards.greenhouse.io/stripe/jobs/5512",
+            locations=["Remote"],
+            notes="<p>salary: $140,000</p>",
+            extra={"deadline": "2025-01-31 05:00:00", "color": "-"},
+        ),
+    ]
+    companies = {c["name"]: c for c in alice_api.get("/api/companies/?page_size=100").get_json()["results"]}
+    assert companies["Stripe"]["home_page"]["url"] == "stripe.com"
+
+
+def test_simplify_export_upper_case_statuses_and_na_cells(alice_api):
+    batch = upload_ok(alice_api, fixture("simplify_export.csv"), "simplify.csv")
+    assert _fields(batch)["Date Archived"] == "extra"  # archiving hides a job: it is not a withdrawal
+    assert batch["preview"]["problems"] == []
+    import_file(alice_api, fixture("simplify_export.csv"), "simplify.csv")
+    kept = {"Archived": "false", "Date Archived": "N/A"}
+    assert applications(alice_api, stages=True) == [
+        expected(
+            "Linear",
+            "Product Engineer",
+            statuses=[("SAVED", "2025-02-12", "Target", "given")],
+            job_url="https://simplify.jobs/p/9e8d7c6b/product-engineer",
+            notes="<p>Apply before March</p>",
+            extra=kept,
+        ),
+        expected(
+            "Notion",
+            "Data Engineer",
+            statuses=[("Applied", "2025-01-28", "Applied", "given"), ("REJECTED", "2025-02-10", "Rejected", "given")],
+            job_url="https://simplify.jobs/p/1c2d3e4f/data-engineer",
+            extra={"Archived": "true", "Date Archived": "2025-02-11"},
+        ),
+        expected(
+            "Ramp",
+            "Software Engineer Intern",
+            statuses=[
+                ("Applied", "2025-02-03", "Applied", "given"),
+                ("INTERVIEWING", "2025-02-14", "Interviewing", "given"),
+            ],
+            job_url="https://simplify.jobs/p/3f9a1c2e/software-engineer-intern",
+            notes="<p>Recruiter screen went well</p>",
+            extra=kept,
+        ),
+        expected(
+            "Robinhood",
+            "New Grad Software Engineer",
+            statuses=[("APPLIED", "2025-02-04", "Applied", "given")],
+            job_url="https://simplify.jobs/p/77b1d0aa/new-grad-swe",
+            extra=kept,
+        ),
+    ]
+
+
+def test_jobsync_export_its_own_status_list_and_sources(alice_api):
+    batch = upload_ok(alice_api, fixture("jobsync_export.csv"), "jobs.csv")
+    fields = _fields(batch)
+    assert (fields["index"], fields["appliedDate"], fields["JobTitle"], fields["JobSource"]) == (
+        "ignore",
+        "stage_date",
+        "position_title",
+        "job_source",
+    )
+    assert {s["word"]: s["stage"] for s in batch["preview"]["statuses"]} == {
+        "Interview": "Interviewing",
+        "Applied": "Applied",
+        "Draft": "Target",
+        "Rejected": "Rejected",
+    }
+    import_file(alice_api, fixture("jobsync_export.csv"), "jobs.csv")
+    assert applications(alice_api, stages=True) == [
+        expected(
+            "Clio",
+            "Software Developer",
+            statuses=[
+                ("Target", "2025-02-20", "Target", "given"),
+                ("Applied", "2025-02-21", "Applied", "given"),
+                ("Rejected", "2025-02-21", "Rejected", "estimated"),
+            ],
+            job_source=("Glassdoor", ""),
+            locations=["Vancouver"],
+            extra={"applied": "Yes", "jobType": "Full Time"},
+        ),
+        expected(
+            "Cohere",
+            "ML Engineer",
+            statuses=[("Draft", "2025-03-05", "Target", "given")],
+            job_source=("Indeed", ""),
+            locations=["Toronto"],
+            extra={"applied": "No", "jobType": "Contract"},
+        ),
+        expected(
+            "Shopify",
+            "Senior Rails Developer",
+            statuses=[
+                ("Target", "2025-03-02", "Target", "given"),
+                ("Applied", "2025-03-03", "Applied", "given"),
+                ("Interview", "2025-03-03", "Interviewing", "estimated"),
+            ],
+            job_source=("LinkedIn", ""),
+            locations=["Remote"],
+            extra={"applied": "Yes", "jobType": "Full Time"},
+        ),
+        expected(
+            "Wealthsimple",
+            "Backend Developer",
+            statuses=[("Target", "2025-03-04", "Target", "given"), ("Applied", "2025-03-04", "Applied", "given")],
+            job_source=("Company Career Page", ""),
+            locations=["Toronto"],
+            extra={"applied": "Yes", "jobType": "Full Time"},
+        ),
+    ]
+
+
+def test_airtable_export_us_dates_with_12_hour_times_and_last_modified_kept_aside(alice_api):
+    batch = upload_ok(alice_api, fixture("airtable_export.csv"), "Applications-Grid view.csv")
+    assert batch["preview"]["dates"]["date_order"] == "mdy"
+    assert _fields(batch)["Last Modified"] == "extra"  # when the record changed, not the status
+    import_file(alice_api, fixture("airtable_export.csv"), "Applications-Grid view.csv")
+    assert applications(alice_api, stages=True) == [
+        expected(
+            "Airbnb",
+            "Senior Frontend Engineer",
+            statuses=[
+                ("Applied", "2025-01-14", "Applied", "given"),
+                ("Interviewing", "2025-01-28", "Interviewing", "given"),
+            ],
+            job_url="https://careers.airbnb.com/positions/6012",
+            notes="<p>Panel with the design team</p><p>Contact: Jamie Lee</p><p>Salary: $185,000</p>",
+            extra={
+                "Attachments": "resume-v3.pdf (https://dl.airtable.com/.attachments/abc/resume-v3.pdf)",
+                "Last Modified": "2/1/2025 9:05am",
+            },
+        ),
+        expected(
+            "Asana",
+            "UI Engineer",
+            statuses=[
+                ("Applied", "2024-12-09", "Applied", "given"),
+                ("Interviewing", "2024-12-18", "Interviewing", "given"),
+                ("Rejected", "2024-12-18", "Rejected", "estimated"),
+            ],
+            job_url="https://asana.com/jobs/apply/5521",
+            notes="<p>Feedback: more system design</p><p>Contact: Priya N.</p>",
+            extra={"Last Modified": "1/3/2025 10:12am"},
+        ),
+        expected(
+            "Canva",
+            "Design Engineer",
+            statuses=[
+                ("Applied", "2024-11-25", "Applied", "given"),
+                ("Interviewing", "2024-12-05", "Interviewing", "given"),
+                ("Offer", "2024-12-05", "Offer", "estimated"),
+            ],
+            job_url="https://www.lifeatcanva.com/en/jobs/77",
+            notes="<p>Offer deadline Jan 31</p><p>Contact: Tom Becker</p><p>Salary: $170,000</p>",
+            extra={"Last Modified": "1/27/2025 8:00pm"},
+        ),
+        expected(
+            "Dropbox",
+            "Frontend Engineer",
+            statuses=[("Applied", "2025-01-20", "Applied", "given")],
+            job_url="https://jobs.dropbox.com/listing/4471",
+            extra={"Last Modified": "1/20/2025 6:41pm"},
+        ),
+    ]
+
+
+def test_google_sheets_template_title_row_date_cells_checkboxes_and_a_linked_cell(alice_api):
+    batch = upload_ok(alice_api, fixture("google_sheets_template.xlsx"), "Job Search Tracker.xlsx")
+    assert batch["preview"]["header_row"] == 3  # under the title row and a blank row
+    assert _fields(batch)["Follow-up Date"] == "extra"  # a reminder, not the date of the status
+    import_file(alice_api, fixture("google_sheets_template.xlsx"), "Job Search Tracker.xlsx")
+    listed = applications(alice_api, stages=True)
+    assert listed == [
+        expected(
+            "Klarna",
+            "Software Engineer",
+            statuses=[("Applied", "2025-04-03", "Applied", "given")],
+            job_url="https://klarna.example/careers/se-1",
+            locations=["Berlin"],
+            extra={"Follow-up Date": "2025-04-10"},
+        ),
+        expected(
+            "N26",
+            "Platform Engineer",
+            statuses=[("Applied", "2025-03-12", "Applied", "given"), ("Offer", "2025-03-12", "Offer", "estimated")],
+            job_url="https://n26.example/careers/pe",
+            locations=["Remote"],
+            notes="<p>Contact Name: Lukas M.</p><p>Contact Email: lukas@n26.example</p>"
+            "<p>Salary Range: €85k</p><p>Referral: True</p>",
+        ),
+        expected(
+            "Spotify",
+            "Backend Engineer",
+            statuses=[
+                ("Applied", "2025-04-02", "Applied", "given"),
+                ("Phone Screen", "2025-04-02", "Screening", "estimated"),
+            ],
+            job_url="https://spotify.example/jobs/backend-42",
+            locations=["Stockholm"],
+            notes="<p>Call went well</p><p>Contact Name: Anna Berg</p><p>Contact Email: anna@spotify.example</p>"
+            "<p>Salary Range: SEK 65-75k</p><p>Referral: True</p>",
+            extra={"Follow-up Date": "2025-04-09"},
+        ),
+        expected(
+            "Zalando",
+            "Data Engineer",
+            statuses=[
+                ("Applied", "2025-03-20", "Applied", "given"),
+                ("No response", "2025-03-20", "Ghosted", "estimated"),
+            ],
+            job_url="https://jobs.zalando.example/de-7",
+            locations=["Berlin"],
+            notes="<p>Followed up twice</p><p>Salary Range: €70k</p>",
+        ),
+    ]
+    page = next(
+        a
+        for a in alice_api.get("/api/applications/").get_json()["results"]
+        if a["position_title"] == "Backend Engineer"
+    )
+    assert page["job_description_page"]["text"] == "View posting"
