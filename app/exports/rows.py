@@ -102,6 +102,8 @@ FIXED: tuple[tuple[str, Getter], ...] = (
     ("Company", lambda a: a.user_company.name),
     ("Position", lambda a: a.position_title),
     ("Status", lambda a: current_status(a).text if a.statuses else ""),
+    # The stage the user's own status word maps to (Applied, Screening, ...), for sorting and filtering.
+    ("Stage", lambda a: (current_status(a).stage or "") if a.statuses else ""),
     ("Status date", lambda a: current_status(a).date if a.statuses else None),
     ("Date applied", lambda a: date_applied(a.statuses)),
     ("Status history", lambda a: status_history(a.statuses)),
