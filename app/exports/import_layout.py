@@ -5,7 +5,8 @@ columns in order and the field each fed. The export gives each original column b
 field, so a file exported after an import lines up with the original; whatever the original had no
 column for (the status history, `extra` fields of other imports, ...) follows, so nothing is left
 out. A mapped cell that is empty falls back to the `extra` field of the same header, where an import
-keeps a value it could not use (a date that was not a date, a URL too long for a link).
+keeps a value it could not use (a date that was not a date, a URL too long for a link). A column the
+import did not use at all ("ignore": another tool's ids) comes back from the stored source row.
 """
 
 from __future__ import annotations
@@ -13,12 +14,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.exports.cells import html_to_text
-from app.exports.rows import COLUMNS, FIXED, Getter, Layout, current_status, extra_field, link_text, link_url
+from app.exports.rows import (
+    COLUMNS,
+    FIXED,
+    Getter,
+    Layout,
+    current_status,
+    extra_field,
+    link_text,
+    link_url,
+    shown_date,
+)
 from app.exports.rows import address_text as _address_text
+from app.extensions import db
+from app.imports.links import site_name
 from app.models import Application, Company, ImportBatch
+from app.models.import_batch import ImportRecord
 
 # Which fixed column a mapped field stands for (the fixed column is then not repeated at the end).
 COVERS = {
@@ -58,9 +73,9 @@ def _stage_getter(stage: str) -> Getter:
 
     def get(application: Application) -> Any:
         dates = [
-            s.date
+            shown_date(s)
             for s in application.statuses
-            if s.text.strip().casefold() == folded or (s.stage or "").casefold() == folded
+            if (s.text.strip().casefold() == folded or (s.stage or "").casefold() == folded) and shown_date(s)
         ]
         return min(dates) if dates else None
 
@@ -79,21 +94,52 @@ SIMPLE: dict[str, Getter] = {
     "company": lambda a: a.user_company.name,
     "position_title": lambda a: a.position_title,
     "status": lambda a: current_status(a).text if a.statuses else "",
-    "status_date": lambda a: current_status(a).date if a.statuses else None,
+    "status_date": lambda a: shown_date(current_status(a)),
     "job_url": lambda a: link_url(a.job_description_page),
-    "job_source": lambda a: link_text(a.job_source) or link_url(a.job_source),
+    "job_source": lambda a: _source_text(a),
     "company_url": lambda a: link_url(a.user_company.home_page),
     "job_description": lambda a: html_to_text(a.job_description_notes),
     "ignore": lambda a: "",
 }
 
 
-def _with_fallback(getter: Getter, header: str) -> Getter:
+def _source_text(application: Application) -> str:
+    """The job source as the file gave it: a URL given as the source comes back as the URL, not as the site
+    name the import made its text."""
+    text, url = link_text(application.job_source), link_url(application.job_source)
+    return url if url and (not text or text == site_name(url)) else text
+
+
+def _with_fallback(getter: Getter, header: str, kept_first: bool = False) -> Getter:
+    """`getter`, else what the import kept in `extra` under the same header; `kept_first`: the kept value
+    first (a date cell the import could not read is its own content, the status date is another's)."""
     kept = extra_field(header)
 
     def get(application: Application) -> Any:
+        if kept_first:
+            value = kept(application)
+            return value if value not in (None, "") else getter(application)
         value = getter(application)
         return value if value not in (None, "") else kept(application)
+
+    return get
+
+
+def _source_cell(batch: ImportBatch, index: int) -> Getter:
+    """A column the import did not use (Trello's card id): the cell as the file held it, from the stored
+    source row of the application in this batch (read once, on the first row that asks)."""
+    raws: dict[Any, list[Any]] = {}
+
+    def get(application: Application) -> Any:
+        if not raws:
+            query = select(ImportRecord.application_id, ImportRecord.raw).where(
+                ImportRecord.batch_id == batch.id, ImportRecord.application_id.is_not(None)
+            )
+            raws.update(db.session.execute(query.order_by(ImportRecord.row_number)).tuples().all())
+            raws.setdefault(None, [])  # read, even if empty
+        cells = raws.get(application.id) or []
+        cell = cells[index] if isinstance(cells, list) and index < len(cells) else None
+        return cell.get("text") if isinstance(cell, dict) else cell
 
     return get
 
@@ -118,13 +164,17 @@ def import_layout(batch: ImportBatch, extra_keys: tuple[str, ...]) -> Layout:
         elif field == "location":
             position = locations.index(spec)
             getter = _nth_location(position, last=position == len(locations) - 1)
+        elif field == "ignore":
+            getter = _source_cell(batch, int(spec.get("index", 0)))
         elif field == "labels":
             shown, labels_given = labels_given, True  # every label in the first labels column
             getter = (lambda a: "") if shown else (lambda a: "; ".join(label.text for label in a.labels))
         else:
             getter = SIMPLE.get(field, SIMPLE["ignore"])
         fields_seen.add(field)
-        columns.append((header, _with_fallback(getter, header) if field != "extra" else getter))
+        if field != "extra":
+            getter = _with_fallback(getter, header, kept_first=field in ("status_date", "stage_date"))
+        columns.append((header, getter))
     headers = {header for header, _ in columns}
     covered = {COVERS[field] for field in fields_seen if field in COVERS}
     for header, getter in FIXED:
