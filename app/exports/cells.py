@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 
 # A spreadsheet evaluates a cell that starts with one of these as a formula (OWASP, "CSV Injection").
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class WrittenDate(dt.date):
+    """A date with the text a spreadsheet wrote it as (`1/14/2025`): CSV writes the text, XLSX a date cell."""
+
+    written: str
+
+    def __new__(cls, day: dt.date, written: str) -> WrittenDate:
+        self = super().__new__(cls, day.year, day.month, day.day)
+        self.written = written
+        return self
 
 
 def neutralise(value: str) -> str:

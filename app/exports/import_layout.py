@@ -12,12 +12,13 @@ import did not use at all ("ignore": another tool's ids) comes back from the sto
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.exports.cells import html_to_text
+from app.exports.cells import WrittenDate, html_to_text
 from app.exports.rows import (
     COLUMNS,
     FIXED,
@@ -31,6 +32,7 @@ from app.exports.rows import (
 )
 from app.exports.rows import address_text as _address_text
 from app.extensions import db
+from app.imports.date_formats import format_date
 from app.imports.links import site_name
 from app.models import Application, Company, ImportBatch
 from app.models.import_batch import ImportRecord
@@ -110,6 +112,16 @@ def _source_text(application: Application) -> str:
     return url if url and (not text or text == site_name(url)) else text
 
 
+def _written(getter: Getter, spec: str) -> Getter:
+    """Dates written the way the file's column wrote them (`date_formats.format_date`)."""
+
+    def get(application: Application) -> Any:
+        value = getter(application)
+        return WrittenDate(value, format_date(value, spec)) if isinstance(value, date) else value
+
+    return get
+
+
 def _with_fallback(getter: Getter, header: str, kept_first: bool = False) -> Getter:
     """`getter`, else what the import kept in `extra` under the same header; `kept_first`: the kept value
     first (a date cell the import could not read is its own content, the status date is another's)."""
@@ -149,6 +161,7 @@ def import_layout(batch: ImportBatch, extra_keys: tuple[str, ...]) -> Layout:
     specs = sorted(batch.options.get("columns") or [], key=lambda column: column.get("index", 0))
     labelled = frozenset(c["header"] for c in specs if c.get("field") in ("salary", "contact", "notes"))
     locations = [c for c in specs if c.get("field") == "location"]
+    date_formats = batch.options.get("date_formats") or {}
     columns: list[tuple[str, Getter]] = []
     fields_seen: set[str] = set()
     labels_given = False
@@ -172,6 +185,8 @@ def import_layout(batch: ImportBatch, extra_keys: tuple[str, ...]) -> Layout:
         else:
             getter = SIMPLE.get(field, SIMPLE["ignore"])
         fields_seen.add(field)
+        if field in ("status_date", "stage_date") and header in date_formats:
+            getter = _written(getter, date_formats[header])
         if field != "extra":
             getter = _with_fallback(getter, header, kept_first=field in ("status_date", "stage_date"))
         columns.append((header, getter))
