@@ -291,3 +291,64 @@ def test_google_sheets_template_title_row_date_cells_checkboxes_and_a_linked_cel
         if a["position_title"] == "Backend Engineer"
     )
     assert page["job_description_page"]["text"] == "View posting"
+
+
+UNSEEN = (
+    b"Company Name,Role,Date of Application,Current Stage,Job Link,Recruiter,Interview Date,Rejection Date,"
+    b"Source (LinkedIn etc.),Location (City),Remote?,Date Posted,Created time,Last edited time\r\n"
+    b"Acme,Backend Dev,2025-03-04T09:15:00Z,Technical interview,https://acme.example/j/1,Jo,"
+    b'"Mar 14, 2025 3:00 PM",,LinkedIn,Berlin,Yes,2025-02-28,"March 1, 2025 10:02 AM","March 15, 2025 8:00 PM"\r\n'
+    b"Beta,Frontend Dev,3/5/2025 10:00 AM,Rejected,https://beta.example/j/2,,,3/20/2025 - 3/21/2025,Indeed,"
+    b'Remote,No,,"March 2, 2025 9:00 AM","March 20, 2025 9:00 AM"\r\n'
+)
+
+
+def test_a_tracker_nobody_designed_for_iso_times_12_hour_times_ranges_and_a_remote_flag(alice_api):
+    batch = upload_ok(alice_api, UNSEEN, "my tracker.csv")
+    assert _fields(batch) == {
+        "Company Name": "company",
+        "Role": "position_title",
+        "Date of Application": "stage_date",
+        "Current Stage": "status",
+        "Job Link": "job_url",
+        "Recruiter": "contact",
+        "Interview Date": "stage_date",
+        "Rejection Date": "stage_date",
+        "Source (LinkedIn etc.)": "job_source",
+        "Location (City)": "location",
+        "Remote?": "location",
+        "Date Posted": "extra",  # when the job was posted: not a status of the user's
+        "Created time": "stage_date",  # Notion's creation time: the day the job was saved
+        "Last edited time": "extra",
+    }
+    assert batch["preview"]["problems"] == []
+    import_file(alice_api, UNSEEN, "my tracker.csv")
+    assert applications(alice_api, stages=True) == [
+        expected(
+            "Acme",
+            "Backend Dev",
+            statuses=[
+                ("Target", "2025-03-01", "Target", "given"),
+                ("Applied", "2025-03-04", "Applied", "given"),
+                ("Technical interview", "2025-03-14", "Interviewing", "given"),
+            ],
+            job_url="https://acme.example/j/1",
+            job_source=("LinkedIn", ""),
+            locations=["Berlin", "Remote"],
+            notes="<p>Recruiter: Jo</p>",
+            extra={"Date Posted": "2025-02-28", "Last edited time": "March 15, 2025 8:00 PM"},
+        ),
+        expected(
+            "Beta",
+            "Frontend Dev",
+            statuses=[
+                ("Target", "2025-03-02", "Target", "given"),
+                ("Applied", "2025-03-05", "Applied", "given"),
+                ("Rejected", "2025-03-20", "Rejected", "given"),
+            ],
+            job_url="https://beta.example/j/2",
+            job_source=("Indeed", ""),
+            locations=["Remote"],
+            extra={"Last edited time": "March 20, 2025 9:00 AM"},
+        ),
+    ]

@@ -22,6 +22,7 @@ from app.imports.matching import KeyCounter, base_match_key, content_hash
 from app.imports.options import OPTIONS_VERSION
 from app.imports.reading import LinkedCell, Source, to_json
 from app.imports.statuses import STAGE_RANK, STATUS_MAX_LENGTH, mapped_stage, stage_for, stage_rank
+from app.imports.words import fold
 
 SURVEY_ROWS = 1000  # data rows read to propose the mapping and the date order
 SAMPLES_PER_COLUMN = 50
@@ -32,6 +33,12 @@ SPLIT_LIST = re.compile(r"[;,|\n]+")
 SPLIT_LOCATIONS = re.compile(r"[;|\n]+")
 # What exports write in an empty cell (Huntr "-", Simplify and JobSync "N/A"): nothing, for a mapped field.
 PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "n.a.", "na", "null", "(empty)"})
+
+
+YES_NO = {
+    **dict.fromkeys(("yes", "y", "true", "x", "ja", "oui", "si", "sim"), True),
+    **dict.fromkeys(("no", "n", "false", "nein", "non", "nao"), False),
+}
 
 
 def is_placeholder(value: Any) -> bool:
@@ -205,6 +212,9 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
             plan.status_word = text
         elif column.field in found:
             found[column.field] = text
+        elif column.field == "location" and fold(text) in YES_NO:
+            if YES_NO[fold(text)]:  # a "Remote?" column ticked: the place is what the header names
+                locations.append(column.header.rstrip("?: ").strip())
         elif column.field == "location":
             locations.extend(part.strip() for part in SPLIT_LOCATIONS.split(text) if part.strip())
         elif column.field == "labels":

@@ -180,6 +180,12 @@ HEADERS["extra"] = {
         "next follow up",
         "reminder",
         "reminder date",
+        "date posted",  # when the job was posted, not a status of the user's
+        "posted",
+        "posted on",
+        "posting date",
+        "date published",
+        "last edited time",  # Notion's record bookkeeping
     )
 }
 
