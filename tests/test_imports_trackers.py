@@ -352,3 +352,31 @@ def test_a_tracker_nobody_designed_for_iso_times_12_hour_times_ranges_and_a_remo
             extra={"Last edited time": "March 20, 2025 9:00 AM"},
         ),
     ]
+
+
+def test_a_commit_that_fails_after_some_chunks_were_written_leaves_nothing(alice_api, monkeypatch):
+    """The bulk writes (COPY on PostgreSQL) are in the request's one transaction: a failure after two
+    chunks of rows went in leaves no application, company or record, and the import still in preview."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.imports import writer
+
+    rows = "".join(f"Company {i},Engineer {i},Applied,2025-01-{1 + i % 28:02d}\r\n" for i in range(7))
+    batch = upload_ok(alice_api, f"Company,Position,Status,Date applied\r\n{rows}".encode(), "many.csv")
+    monkeypatch.setattr(writer, "CHUNK", 2)
+    written = writer.insert_rows
+    calls = []
+
+    def failing(table, rows):
+        calls.append(table.name)
+        if calls.count("import_record") == 3:
+            raise OperationalError("INSERT", {}, Exception("the database went away"))
+        written(table, rows)
+
+    monkeypatch.setattr(writer, "insert_rows", failing)
+    response = alice_api.post(f"/api/imports/{batch['uuid']}/commit/")
+    assert response.status_code == 503, response.get_json()
+    assert calls.count("application") == 3  # two chunks were written before the failure
+    assert alice_api.get("/api/applications/").get_json()["count"] == 0
+    assert alice_api.get("/api/companies/").get_json()["count"] == 0
+    assert alice_api.get(f"/api/imports/{batch['uuid']}/").get_json()["state"] == "preview"
