@@ -33,10 +33,17 @@ def insert_rows(table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if connection.dialect.driver != "psycopg2" or _needs_client_defaults(table, keys):
         db.session.execute(table.insert(), rows)
         return
-    processors = [_processor(table, key, connection.dialect) for key in keys]
+    processors = [
+        (position, process)
+        for position, key in enumerate(keys)
+        if (process := table.columns[key].type._cached_bind_processor(connection.dialect)) is not None
+    ]
     buffer = io.StringIO()
     for row in rows:
-        buffer.write("\t".join(_copy_text(process(row[key])) for key, process in zip(keys, processors, strict=True)))
+        values = [row[key] for key in keys]
+        for position, process in processors:
+            values[position] = process(values[position])
+        buffer.write("\t".join(map(_copy_text, values)))
         buffer.write("\n")
     buffer.seek(0)
     columns = ", ".join(connection.dialect.identifier_preparer.quote(key) for key in keys)
@@ -53,24 +60,36 @@ def _needs_client_defaults(table: Table, keys: list[str]) -> bool:
     return any(column.default is not None for column in table.columns if column.key not in given)
 
 
-def _processor(table: Table, key: str, dialect: Any) -> Callable[[Any], Any]:
-    process = table.columns[key].type._cached_bind_processor(dialect)
-    return process if process is not None else _same
+def _escaped(value: str) -> str:
+    return value.translate(_ESCAPES)
 
 
-def _same(value: Any) -> Any:
-    return value
+def _boolean(value: bool) -> str:
+    return "t" if value else "f"
+
+
+def _iso(value: dt.date | dt.datetime | dt.time) -> str:
+    return value.isoformat()
+
+
+# The text COPY reads for each type of bound value, found by the value's class (cheaper than isinstance).
+_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _escaped,
+    type(None): lambda _: "\\N",
+    bool: _boolean,
+    int: str,
+    float: repr,
+    uuid.UUID: str,
+    dt.datetime: _iso,
+    dt.date: _iso,
+    dt.time: _iso,
+}
 
 
 def _copy_text(value: Any) -> str:
-    if value.__class__ is str:
-        return value.translate(_ESCAPES)
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
+    convert = _TEXT.get(value.__class__)
+    if convert is not None:
+        return convert(value)
     if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return str(value).translate(_ESCAPES)
+    return _escaped(str(value))

@@ -137,20 +137,31 @@ def _with_fallback(getter: Getter, header: str, kept_first: bool = False) -> Get
     return get
 
 
-def _source_cell(batch: ImportBatch, index: int) -> Getter:
-    """A column the import did not use (Trello's card id): the cell as the file held it, from the stored
-    source row of the application in this batch (read once, on the first row that asks)."""
+def _source_rows(batch: ImportBatch) -> Callable[[Application], list[Any]]:
+    """The stored source row of an application in `batch` (all of them read once, on the first row asked)."""
     raws: dict[Any, list[Any]] = {}
 
-    def get(application: Application) -> Any:
+    def cells_of(application: Application) -> list[Any]:
         if not raws:
             query = select(ImportRecord.application_id, ImportRecord.raw).where(
-                ImportRecord.batch_id == batch.id, ImportRecord.application_id.is_not(None)
+                ImportRecord.batch_id == batch.id,
+                ImportRecord.user_id == batch.user_id,
+                ImportRecord.application_id.is_not(None),
             )
             raws.update(db.session.execute(query.order_by(ImportRecord.row_number)).tuples().all())
-            raws.setdefault(None, [])  # read, even if empty
-        cells = raws.get(application.id) or []
-        cell = cells[index] if isinstance(cells, list) and index < len(cells) else None
+            raws.setdefault(None, [])  # read, even if the batch wrote no row
+        cells = raws.get(application.id)
+        return cells if isinstance(cells, list) else []
+
+    return cells_of
+
+
+def _source_cell(cells_of: Callable[[Application], list[Any]], index: int) -> Getter:
+    """A column the import did not use (Trello's card id): the cell as the file held it."""
+
+    def get(application: Application) -> Any:
+        cells = cells_of(application)
+        cell = cells[index] if index < len(cells) else None
         return cell.get("text") if isinstance(cell, dict) else cell
 
     return get
@@ -162,6 +173,7 @@ def import_layout(batch: ImportBatch, extra_keys: tuple[str, ...]) -> Layout:
     labelled = frozenset(c["header"] for c in specs if c.get("field") in ("salary", "contact", "notes"))
     locations = [c for c in specs if c.get("field") == "location"]
     date_formats = batch.options.get("date_formats") or {}
+    cells_of = _source_rows(batch)
     columns: list[tuple[str, Getter]] = []
     fields_seen: set[str] = set()
     labels_given = False
@@ -178,7 +190,7 @@ def import_layout(batch: ImportBatch, extra_keys: tuple[str, ...]) -> Layout:
             position = locations.index(spec)
             getter = _nth_location(position, last=position == len(locations) - 1)
         elif field == "ignore":
-            getter = _source_cell(batch, int(spec.get("index", 0)))
+            getter = _source_cell(cells_of, int(spec.get("index", 0)))
         elif field == "labels":
             shown, labels_given = labels_given, True  # every label in the first labels column
             getter = (lambda a: "") if shown else (lambda a: "; ".join(label.text for label in a.labels))

@@ -33,15 +33,15 @@ SPLIT_LIST = re.compile(r"[;,|\n]+")
 SPLIT_LOCATIONS = re.compile(r"[;|\n]+")
 # What exports write in an empty cell (Huntr "-", Simplify and JobSync "N/A"): nothing, for a mapped field.
 PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "n.a.", "na", "null", "(empty)"})
-
-
+# A yes/no cell (a "Remote?" column), in English and the languages of `vocabulary.LANGUAGES`.
 YES_NO = {
     **dict.fromkeys(("yes", "y", "true", "x", "ja", "oui", "si", "sim"), True),
-    **dict.fromkeys(("no", "n", "false", "nein", "non", "nao"), False),
+    **dict.fromkeys(("no", "n", "false", "nein", "non", "nao", "nee"), False),
 }
 
 
 def is_placeholder(value: Any) -> bool:
+    """Whether a cell holds what an export writes for nothing ("-", "N/A")."""
     return isinstance(value, str) and len(value) <= 7 and value.casefold() in PLACEHOLDERS
 
 
