@@ -12,8 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, insert
 
-from app.exports.cells import html_to_text, neutralise
+from app.exports.cells import neutralise
 from app.extensions import db
+from app.html_text import html_to_text
 from app.models import (
     Address,
     Application,

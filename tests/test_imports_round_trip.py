@@ -20,6 +20,7 @@ these (`_same_cell` says exactly how each is compared):
   joined "Acme Corp");
 - the status column shows the application's current status: where a stage date in the row is later than
   the status cell, that stage (in its column's words), the status cell's word staying in the history;
+- an HTML job description (Huntr's) comes back as its text;
 - a linked cell in free text comes back as "text (url)"; text that a spreadsheet would run as a formula
   (=, +, -, @ first) comes back behind an apostrophe, as in every export.
 Columns the import did not use come back exactly, from the stored source row.
@@ -35,6 +36,7 @@ from typing import Any
 import pytest
 
 from app.exports.cells import neutralise
+from app.html_text import html_to_text
 from app.imports.date_formats import format_of
 from app.imports.dates import is_yearless, parse_date
 from app.imports.matching import company_key
@@ -121,6 +123,8 @@ def _same_cell(got: str, want: Any, column: dict[str, Any], order: str, has_comp
         want = want.url
     elif isinstance(want, LinkedCell):  # free text keeps the URL beside the text; a name is the name
         want = want.text if field in ("company", "position_title", "job_source") else f"{want.text} ({want.url})"
+    if field == "job_description" and isinstance(want, str) and want.startswith("<"):
+        want = html_to_text(want)  # an HTML description is imported as its text
     text = neutralise(_text(want))
     if field == "company":
         return company_key(got) == company_key(text)  # the user's company of that name, any case or spacing

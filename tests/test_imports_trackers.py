@@ -72,6 +72,7 @@ def test_huntr_export_camel_case_columns_ids_ignored_dashes_empty(alice_api):
             job_url="https://boards.greenhouse.io/stripe/jobs/5512",
             locations=["Remote"],
             notes="<p>salary: $140,000</p>",
+            job_description_notes="<p>Build payments APIs.<br>• Go<br>• Postgres</p>",  # HTML taken as its text
             extra={"deadline": "2025-01-31 05:00:00", "color": "-"},
         ),
     ]

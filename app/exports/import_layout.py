@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.exports.cells import WrittenDate, html_to_text
+from app.exports.cells import WrittenDate
 from app.exports.rows import (
     COLUMNS,
     FIXED,
@@ -32,6 +32,7 @@ from app.exports.rows import (
 )
 from app.exports.rows import address_text as _address_text
 from app.extensions import db
+from app.html_text import html_to_text
 from app.imports.date_formats import format_date
 from app.imports.links import site_name
 from app.models import Application, Company, ImportBatch

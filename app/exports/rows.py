@@ -17,10 +17,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from app.exports.cells import html_to_text
 from app.exports.chunks import keyset_chunks
 from app.exports.filters import Criteria
 from app.extensions import db
+from app.html_text import html_to_text
 from app.models import Address, Application, ApplicationStatus, Link, PositionLocation, User
 from app.permissions import owner_clause, visible
 

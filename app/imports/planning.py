@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.html_text import html_to_text
 from app.imports.columns import Column, find_header, propose_columns, unique_names
 from app.imports.dates import is_yearless, parse_date, with_year
 from app.imports.errors import ImportFileError
@@ -31,6 +32,7 @@ DEFAULT_COMPANY = "Unknown company"
 DEFAULT_POSITION = "Unknown position"
 SPLIT_LIST = re.compile(r"[;,|\n]+")
 SPLIT_LOCATIONS = re.compile(r"[;|\n]+")
+HTML_TAG = re.compile(r"</?(?:p|br|div|ul|ol|li|b|i|strong|em|span|h[1-6])\b[^>]*>", re.IGNORECASE)
 # What exports write in an empty cell (Huntr "-", Simplify and JobSync "N/A"): nothing, for a mapped field.
 PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "n.a.", "na", "null", "(empty)"})
 # A yes/no cell (a "Remote?" column), in English and the languages of `vocabulary.LANGUAGES`.
@@ -245,7 +247,10 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
     if status_date_cell is not None and not plan.status_word:
         # A date of no status: nothing to attach it to, so it is kept as it was.
         extra[status_date_cell[0]] = status_date_cell[1]
-    found["job_description"] = _html(found["job_description"]) if found["job_description"] else ""
+    description = found["job_description"]
+    if HTML_TAG.search(description):  # an HTML description (Huntr's htmlDescription): its text, no foreign markup
+        description = html_to_text(description)
+    found["job_description"] = _html(description) if description else ""
     plan.values = {
         **found,
         "statuses": _statuses(plan, dated, status_date, options.get("status_mapping") or {}),
