@@ -4,6 +4,9 @@ each file's columns, date formats and status words come from."""
 
 from __future__ import annotations
 
+import pytest
+
+from app.imports.columns import guess_column
 from tests.import_support import applications, expected, fixture, import_file, upload_ok
 
 
@@ -381,3 +384,22 @@ def test_a_commit_that_fails_after_some_chunks_were_written_leaves_nothing(alice
     assert alice_api.get("/api/applications/").get_json()["count"] == 0
     assert alice_api.get("/api/companies/").get_json()["count"] == 0
     assert alice_api.get(f"/api/imports/{batch['uuid']}/").get_json()["state"] == "preview"
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("companyName", "company"),
+        ("JobTitle", "position_title"),
+        ("appliedDate", "stage_date"),
+        ("lastMovedAt", "status_date"),
+        ("City, State", "location"),  # not the status word "state"
+        ("Work Mode", "location"),
+        ("Last Modified", "extra"),
+        ("Follow-up Date", "extra"),
+        ("Date Posted", "extra"),
+        ("creatorUserEmail", "ignore"),
+    ],
+)
+def test_header_words_of_other_tools(header, field):
+    assert guess_column(header, [])[0] == field

@@ -90,7 +90,18 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "pt": ("local", "localizacao", "cidade", "pais"),
         "it": ("luogo", "sede", "citta", "localita", "paese"),
         "nl": ("locatie", "plaats", "stad", "werklocatie", "land"),
-        "tools": ("job location", "location type", "work type"),
+        "tools": (
+            "job location",
+            "location type",
+            "work type",
+            "city state",  # "City, State": the status word "state" must not claim it
+            "city and state",
+            "city country",
+            "work mode",
+            "workplace type",
+            "work arrangement",
+            "remote type",
+        ),
     },
     "notes": {
         "de": ("notizen", "notiz", "bemerkungen", "bemerkung", "kommentar", "kommentare", "anmerkungen"),
