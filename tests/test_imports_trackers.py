@@ -4,6 +4,8 @@ each file's columns, date formats and status words come from."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from app.imports.columns import guess_column
@@ -403,3 +405,25 @@ def test_a_commit_that_fails_after_some_chunks_were_written_leaves_nothing(alice
 )
 def test_header_words_of_other_tools(header, field):
     assert guess_column(header, [])[0] == field
+
+
+def test_a_workbook_whose_first_sheets_are_instructions_and_a_blank_dashboard_imports_its_tracker(alice_api):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.title = "How to use"
+    for line in ("How to use this template", "1. Add a row per application", "2. Pick a status from the list"):
+        workbook.active.append([line])
+    workbook.create_sheet("Dashboard")
+    tracker = workbook.create_sheet("Tracker")
+    tracker.append(["Company", "Role", "Status", "Date Applied"])
+    tracker.append(["Acme", "Engineer", "Applied", "2025-03-04"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    batch = upload_ok(alice_api, buffer.getvalue(), "Job Tracker Template.xlsx")
+    assert (batch["preview"]["file"]["sheet"], batch["preview"]["file"]["sheets"]) == (
+        "Tracker",
+        ["How to use", "Dashboard", "Tracker"],
+    )
+    import_file(alice_api, buffer.getvalue(), "Job Tracker Template.xlsx")
+    assert applications(alice_api) == [expected("Acme", "Engineer", statuses=[("Applied", "2025-03-04")])]

@@ -249,6 +249,11 @@ def _header_score(cells: Sequence[Any]) -> int:
     return sum(1 for text in texts if text in _EXACT or _stage_from_header(text) or _contained(text))
 
 
+def header_strength(rows: Sequence[Sequence[Any]]) -> int:
+    """How many known fields the likeliest header among the first rows names (0: no header at all)."""
+    return max((_header_score(row) for row in rows[:HEADER_SEARCH_ROWS]), default=0)
+
+
 def header_language(headers: Sequence[str]) -> str | None:
     """The language (of `vocabulary.LANGUAGES`) most of the headers are in, if any is not English."""
     votes = Counter(_LANGUAGE_OF[text] for text in map(header_text, headers) if text in _LANGUAGE_OF)

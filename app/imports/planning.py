@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from app.html_text import html_to_text
-from app.imports.columns import Column, find_header, propose_columns, unique_names
+from app.imports.columns import HEADER_SEARCH_ROWS, Column, find_header, header_strength, propose_columns, unique_names
 from app.imports.dates import is_yearless, parse_date, with_year
 from app.imports.errors import ImportFileError
 from app.imports.matching import KeyCounter, base_match_key, content_hash
@@ -27,6 +27,7 @@ from app.imports.words import fold
 
 SURVEY_ROWS = 1000  # data rows read to propose the mapping and the date order
 SAMPLES_PER_COLUMN = 50
+TRACKER_HEADER_FIELDS = 2  # known fields a header names for its sheet to be taken for the tracker
 LIMITS = {"company": 100, "position_title": 150, "url": 500, "label": 200, "link_text": 200}
 DEFAULT_COMPANY = "Unknown company"
 DEFAULT_POSITION = "Unknown position"
@@ -62,6 +63,19 @@ class RowPlan:
     @property
     def skipped(self) -> bool:
         return self.values is None
+
+
+def likeliest_sheet(source: Source) -> str | None:
+    """The sheet of a workbook that holds the tracker: the first whose header names at least two known
+    fields (a template's first sheets are often instructions or a dashboard), else the one naming most."""
+    if source.file_format != "xlsx" or len(source.sheets) < 2:
+        return source.sheet
+    strengths = []
+    for sheet in source.sheets:
+        strengths.append(header_strength(source.head(sheet, HEADER_SEARCH_ROWS)))
+        if strengths[-1] >= TRACKER_HEADER_FIELDS:
+            return sheet
+    return source.sheets[max(range(len(strengths)), key=lambda i: (strengths[i], -i))]
 
 
 def survey(source: Source, options: dict[str, Any]) -> dict[str, Any]:

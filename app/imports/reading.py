@@ -81,6 +81,17 @@ class Source:
             self._decoded = list(self._checked(self._xlsx_rows()))
         return iter(self._decoded)
 
+    def head(self, sheet: str, count: int) -> list[list[Any]]:
+        """The first `count` rows of another sheet of the workbook, cells cleaned (to choose the sheet)."""
+        workbook = self.workbook or _open_workbook(self.data)
+        try:
+            worksheet = workbook[sheet]
+            worksheet.reset_dimensions()
+            return [[_clean(value) for value in row] for row in worksheet.iter_rows(max_row=count, values_only=True)]
+        finally:
+            if workbook is not self.workbook:
+                workbook.close()
+
     def _checked(self, raw: Iterator[Any]) -> Iterator[list[Any]]:
         for number, row in enumerate(raw, start=1):
             if self.max_rows is not None and number > self.max_rows:
