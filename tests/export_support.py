@@ -28,6 +28,7 @@ HEADER = [
     "Company",
     "Position",
     "Status",
+    "Stage",
     "Status date",
     "Date applied",
     "Status history",
@@ -73,7 +74,7 @@ def seed_applications(app: Flask, api: Any) -> dict[str, Any]:
         applicationstatuslink_set=[status_link_body("Confirmation", "https://mail.example/1")],
     )
     new_status(api, backend["uuid"], "Phone screen", date="2024-01-12", applicationstatuslink_set=[])
-    new_status(api, backend["uuid"], "Interview", date="2024-02-01", applicationstatuslink_set=[])
+    new_status(api, backend["uuid"], "Interview", date="2024-02-01", stage="Interviewing", applicationstatuslink_set=[])
     set_extra(app, backend["uuid"], {"Salary": "80k", "Referrer": "=cmd|' /C calc'!A0"})
 
     evil = new_company(api, "=Evil Corp")
@@ -97,6 +98,7 @@ EXPECTED_ROWS = [
         "Acme",
         "Backend engineer",
         "Interview",
+        "Interviewing",  # the stage the API client gave; the Rejected status below has none
         "2024-02-01",
         "2024-01-05",
         "2024-01-05 Applied\n2024-01-12 Phone screen\n2024-02-01 Interview",
@@ -117,6 +119,7 @@ EXPECTED_ROWS = [
         "",
         "",
         "",
+        "",
         "'@mention",
         "",
         "",
@@ -125,7 +128,23 @@ EXPECTED_ROWS = [
         "",
         "",
     ],
-    ["Globex", "Manager", "Rejected", "2024-03-10", "", "2024-03-10 Rejected", "", "", "", "", "Archived", "", "", ""],
+    [
+        "Globex",
+        "Manager",
+        "Rejected",
+        "",
+        "2024-03-10",
+        "",
+        "2024-03-10 Rejected",
+        "",
+        "",
+        "",
+        "",
+        "Archived",
+        "",
+        "",
+        "",
+    ],
 ]
 EXPECTED_HEADER = [*HEADER, "Salary", "Referrer"]
 

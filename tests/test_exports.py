@@ -12,8 +12,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event, insert
 
-from app.exports.cells import html_to_text, neutralise
+from app.exports.cells import neutralise
 from app.extensions import db
+from app.html_text import html_to_text
 from app.models import (
     Address,
     Application,
@@ -26,7 +27,15 @@ from app.models import (
 )
 from app.models.base import utcnow
 from tests.conftest import login
-from tests.export_support import EXPECTED_HEADER, EXPECTED_ROWS, download, parse_csv, seed_applications, set_extra
+from tests.export_support import (
+    EXPECTED_HEADER,
+    EXPECTED_ROWS,
+    HEADER,
+    download,
+    parse_csv,
+    seed_applications,
+    set_extra,
+)
 from tests.import_support import fixture, import_file
 from tests.rest_support import new_application, new_company, ok
 
@@ -169,8 +178,8 @@ def test_exports_hold_only_the_callers_applications(alice_api, bob_api, seeded):
     bobs = new_company(bob_api, "Bob Ltd")
     new_application(bob_api, bobs["uuid"], "Bob's job", position_locations=[])
     rows = parse_csv(bob_api.get("/api/exports/applications.csv").data)
-    assert rows[1:] == [["Bob Ltd", "Bob's job", *[""] * 10]]
-    assert rows[0] == EXPECTED_HEADER[:12]  # Alice's extra fields do not even show in the header
+    assert rows[1:] == [["Bob Ltd", "Bob's job", *[""] * (len(rows[0]) - 2)]]
+    assert rows[0] == HEADER  # Alice's extra fields do not even show in the header
     sheet = load_workbook(io.BytesIO(download(bob_api, "/api/exports/applications.xlsx").data)).active
     assert [[cell.value for cell in row][:2] for row in sheet.iter_rows(min_row=2)] == [["Bob Ltd", "Bob's job"]]
     activity = parse_csv(bob_api.get("/api/exports/activity.csv").data)
@@ -204,6 +213,7 @@ def test_csv_export_round_trips_to_the_api_data(alice_api, seeded):
         assert row["Company"] == neutralise(company["name"])
         statuses = application["statuses"]  # newest first
         assert row["Status"] == (statuses[0]["text"] if statuses else "")
+        assert row["Stage"] == ((statuses[0]["stage"] or "") if statuses else "")
         assert row["Status date"] == (statuses[0]["date"] if statuses else "")
         assert row["Status history"].splitlines() == [f"{s['date']} {s['text']}" for s in reversed(statuses)]
         assert row["Job URL"] == application["job_description_page"]["url"]
@@ -394,6 +404,7 @@ def test_layout_follows_a_saved_import_mapping(alice_api):
     assert rows[0][:width] == original[0]
     # What the original had no column for follows it.
     assert rows[0][width:] == [
+        "Stage",
         "Status date",
         "Date applied",
         "Status history",

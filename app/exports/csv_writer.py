@@ -8,7 +8,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from app.exports.cells import neutralise
+from app.exports.cells import WrittenDate, neutralise
 
 BOM = "\ufeff"
 
@@ -17,6 +17,8 @@ def csv_cell(value: Any) -> str:
     """A row value as CSV text: dates as YYYY-MM-DD, None as empty, formulas neutralised."""
     if value is None:
         return ""
+    if isinstance(value, WrittenDate):
+        return value.written
     if isinstance(value, dt.date):
         return value.isoformat()
     return neutralise(str(value))

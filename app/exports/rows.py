@@ -17,10 +17,10 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from app.exports.cells import html_to_text
 from app.exports.chunks import keyset_chunks
 from app.exports.filters import Criteria
 from app.extensions import db
+from app.html_text import html_to_text
 from app.models import Address, Application, ApplicationStatus, Link, PositionLocation, User
 from app.permissions import owner_clause, visible
 
@@ -57,19 +57,28 @@ def locations_text(application: Application) -> str:
     return "; ".join(filter(None, (address_text(pl.location) for pl in application.position_locations)))
 
 
+def shown_date(status: ApplicationStatus | None) -> dt.date | None:
+    """A status's date as an export shows it: none for an undated one (an import found no date for it and
+    stored the day of the import, which the file never said)."""
+    return status.date if status is not None and status.date_basis != "undated" else None
+
+
 def date_applied(statuses: list[ApplicationStatus]) -> dt.date | None:
     """The date of the earliest status of the Applied stage, or whose text starts with "applied" (any case)."""
     dates = [
         status.date
         for status in statuses
-        if status.stage == "Applied" or status.text.strip().casefold().startswith("applied")
+        if (status.stage == "Applied" or status.text.strip().casefold().startswith("applied")) and shown_date(status)
     ]
     return min(dates) if dates else None
 
 
 def status_history(statuses: list[ApplicationStatus]) -> str:
-    """Every status, oldest first, one per line: `YYYY-MM-DD Text`."""
-    return "\n".join(f"{status.date.isoformat()} {status.text}" for status in reversed(statuses))
+    """Every status, oldest first, one per line: `YYYY-MM-DD Text` (`undated Text` for an undated one)."""
+    return "\n".join(
+        f"{shown_date(status).isoformat() if shown_date(status) else 'undated'} {status.text}"
+        for status in reversed(statuses)
+    )
 
 
 def extra_value(value: Any) -> Any:
@@ -102,7 +111,9 @@ FIXED: tuple[tuple[str, Getter], ...] = (
     ("Company", lambda a: a.user_company.name),
     ("Position", lambda a: a.position_title),
     ("Status", lambda a: current_status(a).text if a.statuses else ""),
-    ("Status date", lambda a: current_status(a).date if a.statuses else None),
+    # The stage the user's own status word maps to (Applied, Screening, ...), for sorting and filtering.
+    ("Stage", lambda a: (current_status(a).stage or "") if a.statuses else ""),
+    ("Status date", lambda a: shown_date(current_status(a))),
     ("Date applied", lambda a: date_applied(a.statuses)),
     ("Status history", lambda a: status_history(a.statuses)),
     ("Job URL", lambda a: link_url(a.job_description_page)),

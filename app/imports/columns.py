@@ -197,7 +197,11 @@ FIELDS: dict[str, tuple[str, bool, tuple[str, ...]]] = {
 SINGLE_FIELDS = frozenset(name for name, (_, many, _) in FIELDS.items() if not many)
 DATE_WORDS = frozenset({"date", "dates", "on", "when", "day", "of", "at", "the"}) | OTHER_DATE_WORDS
 # Headers that usually, not always, name a field: Notion's title column `Name` holds the company.
-WEAK: dict[str, str] = {"name": "company", "title": "position_title", "created": "stage_date"}
+WEAK: dict[str, str] = {
+    "name": "company",
+    "title": "position_title",
+    **dict.fromkeys(("created", "created at", "created on", "date created", "creation date"), "stage_date"),
+}
 _ENGLISH = {fold(word): name for name, (_, _, words) in FIELDS.items() for word in words}
 _OTHER = {fold(word): name for name, languages in HEADERS.items() for words in languages.values() for word in words}
 _EXACT = {**_OTHER, **_ENGLISH}
@@ -212,6 +216,12 @@ _LANGUAGE_OF = {
 }
 FUZZY_HEADER_CUTOFF = 0.85
 URL = re.compile(r"^(https?://|www\.)\S+$", re.IGNORECASE)
+CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])")  # "companyName", "appliedDate", "JobTitle" (Huntr, JobSync)
+
+
+def header_text(header: str) -> str:
+    """A header as compared with the vocabularies: camel case split into words, then `fold`ed."""
+    return fold(CAMEL_CASE.sub(" ", header))
 
 
 @dataclass
@@ -235,13 +245,18 @@ def normalize_header(text: str) -> str:
 
 
 def _header_score(cells: Sequence[Any]) -> int:
-    texts = [fold(cell) for cell in cells if isinstance(cell, str)]
+    texts = [header_text(cell) for cell in cells if isinstance(cell, str)]
     return sum(1 for text in texts if text in _EXACT or _stage_from_header(text) or _contained(text))
+
+
+def header_strength(rows: Sequence[Sequence[Any]]) -> int:
+    """How many known fields the likeliest header among the first rows names (0: no header at all)."""
+    return max((_header_score(row) for row in rows[:HEADER_SEARCH_ROWS]), default=0)
 
 
 def header_language(headers: Sequence[str]) -> str | None:
     """The language (of `vocabulary.LANGUAGES`) most of the headers are in, if any is not English."""
-    votes = Counter(_LANGUAGE_OF[text] for text in map(fold, headers) if text in _LANGUAGE_OF)
+    votes = Counter(_LANGUAGE_OF[text] for text in map(header_text, headers) if text in _LANGUAGE_OF)
     return votes.most_common(1)[0][0] if votes else None
 
 
@@ -334,7 +349,7 @@ def _contained(text: str) -> str | None:
 
 def guess_column(header: str, samples: list[Any]) -> tuple[str, str | None, float]:
     """(field, stage, confidence) for one column, from its header first and its values second."""
-    text = fold(header)
+    text = header_text(header)
     share_dates = _share(samples, looks_like_date)
     if text in _EXACT:
         return _EXACT[text], None, 1.0

@@ -9,7 +9,8 @@ dates that have a year, from which a date written without one (`Oct 12`) takes i
 
 It runs again whenever the mapping changes, since the date columns are then others. Once a thousand rows
 have settled the order beyond doubt (values that read one way only, none the other), the pass stops:
-the rest could only add to the same side.
+the rest could only add to the same side. The pass also finds how each date column writes its dates
+(`date_formats.column_format`), which an export laid out like the file writes them in.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import date
 from typing import Any
 
 from app.imports.columns import Column, header_language
+from app.imports.date_formats import FORMAT_MAX_LENGTH, column_format
 from app.imports.dates import date_order_evidence, is_dotted, is_yearless, parse_date
 from app.imports.reading import LinkedCell, Source
 
@@ -26,6 +28,7 @@ DATE_FIELDS = ("status_date", "stage_date")
 DEFAULT_ORDER = "mdy"
 REFERENCE_SAMPLE = 10_001  # dates kept to find the middle one (a sample of a huge file is as good)
 SETTLED_AFTER = 1000  # rows read before a settled order stops the pass
+FORMAT_SAMPLE = 200  # text dates per column read to find how the column writes them
 
 
 def _settled(votes: Counter[str], dotted: int) -> bool:
@@ -41,6 +44,8 @@ def decide_dates(source: Source, options: dict[str, Any]) -> tuple[dict[str, Any
     dotted = 0
     examples: dict[str, str] = {}
     full_dates: list[date] = []
+    texts: dict[int, list[str]] = {index: [] for index in indexes}  # how each column writes its dates
+    celled: set[int] = set()  # columns holding real date cells
     if indexes:
         for number, cells in enumerate(source.rows(), start=1):
             if number <= options["header_row"]:
@@ -53,6 +58,10 @@ def decide_dates(source: Source, options: dict[str, Any]) -> tuple[dict[str, Any
                     continue
                 if isinstance(value, LinkedCell):
                     value = value.text
+                if not isinstance(value, str):
+                    celled.add(index)  # real date cells: the column has no text format of its own
+                elif len(texts[index]) < FORMAT_SAMPLE:
+                    texts[index].append(value)
                 vote = date_order_evidence(value)
                 if vote:
                     votes[vote] += 1
@@ -74,7 +83,15 @@ def decide_dates(source: Source, options: dict[str, Any]) -> tuple[dict[str, Any
     }
     full_dates.sort()
     reference = full_dates[len(full_dates) // 2].isoformat() if full_dates else None
-    return {**options, "date_order": order, "year_reference": reference}, report
+    formats = {
+        column.header: found
+        for column in columns
+        if column.index in texts
+        and column.index not in celled
+        and (found := column_format(texts[column.index], order)) is not None
+        and len(found) <= FORMAT_MAX_LENGTH
+    }
+    return {**options, "date_order": order, "year_reference": reference, "date_formats": formats}, report
 
 
 def _order(options: dict[str, Any], votes: Counter[str], dotted: int, language: str | None) -> tuple[str, str]:

@@ -26,7 +26,8 @@ NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:[ T].*)?$")
 DAY_MONTH = re.compile(r"^(\d{1,2})(?:[-/](\d{1,2})|\.(\d{1,2})\.?)$")  # 3/4, 16.03.
 DOTTED = re.compile(r"^\d{1,2}\.\d{1,2}\.(\d{2}|\d{4})?$")
 HAS_MONTH_NAME = re.compile(r"[^\W\d_]{3,}")
-RANGE = re.compile(r"\s*(?:→|->)\s*|\s+(?:\u2013|\u2014|to|bis|au|tot)\s+")  # →, en and em dashes, words
+# A range's separator: →, ->, a dash between spaces (hyphen, en or em dash), or a word.
+RANGE = re.compile(r"\s*(?:→|->)\s*|\s+(?:-|\u2013|\u2014|to|bis|au|tot|a|al)\s+")
 YEARLESS = 4  # the year of a date that names none (year 4 is a leap year: 29 Feb reads)
 MONTH_WORDS = {
     # German, French, Spanish, Portuguese, Italian, Dutch month names (and common short forms) -> English

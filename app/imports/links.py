@@ -21,6 +21,11 @@ def source_link(values: dict[str, Any]) -> tuple[str, str]:
     if values.get("job_source_url"):
         return source, values["job_source_url"]
     if source.lower().startswith(("http://", "https://", "www.")):
-        host = urlsplit(source if "://" in source else "http://" + source).hostname or source
-        return host.removeprefix("www.")[:200], source
+        return site_name(source), source
     return source, ""
+
+
+def site_name(url: str) -> str:
+    """The text of a link made from a bare URL: its site ("indeed.com" for https://www.indeed.com/viewjob)."""
+    host = urlsplit(url if "://" in url else "http://" + url).hostname or url
+    return host.removeprefix("www.")[:200]

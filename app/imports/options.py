@@ -18,6 +18,7 @@ user's original file from it):
       "status_mapping": {"phone scrn": "Screening", "OA received": "Screening"},  # word -> stage
       "date_order_chosen": false,       # true once the user chose date_order (else it is decided afresh)
       "year_reference": "2025-03-14",   # the middle of the file's dates: the year of a date without one
+      "date_formats": {"Applied": "M/D/YYYY"},  # how each date column writes dates (app/imports/date_formats.py)
       "remembered_from": null           # the earlier import whose mapping this one started from
     }
 
@@ -35,6 +36,7 @@ from typing import Any
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
 from app.imports.columns import FIELDS, SINGLE_FIELDS, Column
+from app.imports.date_formats import FORMAT_MAX_LENGTH
 from app.imports.dates import DATE_ORDERS
 from app.imports.errors import ImportFileError
 from app.imports.statuses import STATUS_MAX_LENGTH
@@ -95,6 +97,10 @@ class StoredOptionsSchema(PlainSchema):
     )
     date_order_chosen = fields.Boolean()
     year_reference = fields.Date(allow_none=True)
+    date_formats = fields.Dict(
+        keys=fields.String(validate=[validate.Length(min=1, max=200), storable_text]),
+        values=fields.String(validate=[validate.Length(min=1, max=FORMAT_MAX_LENGTH), storable_text]),
+    )
     remembered_from = fields.UUID(allow_none=True)
 
 

@@ -15,21 +15,37 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from app.imports.columns import Column, find_header, propose_columns, unique_names
+from app.html_text import html_to_text
+from app.imports.columns import HEADER_SEARCH_ROWS, Column, find_header, header_strength, propose_columns, unique_names
 from app.imports.dates import is_yearless, parse_date, with_year
 from app.imports.errors import ImportFileError
 from app.imports.matching import KeyCounter, base_match_key, content_hash
 from app.imports.options import OPTIONS_VERSION
 from app.imports.reading import LinkedCell, Source, to_json
 from app.imports.statuses import STAGE_RANK, STATUS_MAX_LENGTH, mapped_stage, stage_for, stage_rank
+from app.imports.words import fold
 
 SURVEY_ROWS = 1000  # data rows read to propose the mapping and the date order
 SAMPLES_PER_COLUMN = 50
+TRACKER_HEADER_FIELDS = 2  # known fields a header names for its sheet to be taken for the tracker
 LIMITS = {"company": 100, "position_title": 150, "url": 500, "label": 200, "link_text": 200}
 DEFAULT_COMPANY = "Unknown company"
 DEFAULT_POSITION = "Unknown position"
 SPLIT_LIST = re.compile(r"[;,|\n]+")
 SPLIT_LOCATIONS = re.compile(r"[;|\n]+")
+HTML_TAG = re.compile(r"</?(?:p|br|div|ul|ol|li|b|i|strong|em|span|h[1-6])\b[^>]*>", re.IGNORECASE)
+# What exports write in an empty cell (Huntr "-", Simplify and JobSync "N/A"): nothing, for a mapped field.
+PLACEHOLDERS = frozenset({"-", "--", "\u2013", "\u2014", "n/a", "n.a.", "na", "null", "(empty)"})
+# A yes/no cell (a "Remote?" column), in English and the languages of `vocabulary.LANGUAGES`.
+YES_NO = {
+    **dict.fromkeys(("yes", "y", "true", "x", "ja", "oui", "si", "sim"), True),
+    **dict.fromkeys(("no", "n", "false", "nein", "non", "nao", "nee"), False),
+}
+
+
+def is_placeholder(value: Any) -> bool:
+    """Whether a cell holds what an export writes for nothing ("-", "N/A")."""
+    return isinstance(value, str) and len(value) <= 7 and value.casefold() in PLACEHOLDERS
 
 
 @dataclass
@@ -47,6 +63,19 @@ class RowPlan:
     @property
     def skipped(self) -> bool:
         return self.values is None
+
+
+def likeliest_sheet(source: Source) -> str | None:
+    """The sheet of a workbook that holds the tracker: the first whose header names at least two known
+    fields (a template's first sheets are often instructions or a dashboard), else the one naming most."""
+    if source.file_format != "xlsx" or len(source.sheets) < 2:
+        return source.sheet
+    strengths = []
+    for sheet in source.sheets:
+        strengths.append(header_strength(source.head(sheet, HEADER_SEARCH_ROWS)))
+        if strengths[-1] >= TRACKER_HEADER_FIELDS:
+            return sheet
+    return source.sheets[max(range(len(strengths)), key=lambda i: (strengths[i], -i))]
 
 
 def survey(source: Source, options: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +201,8 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
         if column.field == "extra":
             extra[column.header] = to_json(value)
             continue
+        if is_placeholder(value) or value is False:  # an unticked checkbox (a spreadsheet's FALSE) says nothing
+            continue
         text = _text(value)
         if isinstance(value, LinkedCell):
             text = _linked_text(value, column.field, links)
@@ -197,6 +228,9 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
             plan.status_word = text
         elif column.field in found:
             found[column.field] = text
+        elif column.field == "location" and fold(text) in YES_NO:
+            if YES_NO[fold(text)]:  # a "Remote?" column ticked: the place is what the header names
+                locations.append(column.header.rstrip("?: ").strip())
         elif column.field == "location":
             locations.extend(part.strip() for part in SPLIT_LOCATIONS.split(text) if part.strip())
         elif column.field == "labels":
@@ -227,7 +261,10 @@ def plan_row(number: int, cells: list[Any], columns: list[Column], options: dict
     if status_date_cell is not None and not plan.status_word:
         # A date of no status: nothing to attach it to, so it is kept as it was.
         extra[status_date_cell[0]] = status_date_cell[1]
-    found["job_description"] = _html(found["job_description"]) if found["job_description"] else ""
+    description = found["job_description"]
+    if HTML_TAG.search(description):  # an HTML description (Huntr's htmlDescription): its text, no foreign markup
+        description = html_to_text(description)
+    found["job_description"] = _html(description) if description else ""
     plan.values = {
         **found,
         "statuses": _statuses(plan, dated, status_date, options.get("status_mapping") or {}),

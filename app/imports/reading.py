@@ -1,7 +1,9 @@
 """Reading an uploaded spreadsheet as a stream of rows: CSV (any common encoding and delimiter) or XLSX.
 
-Nothing here holds more than one row at a time (plus a small sample for sniffing): `rows()` is a
-generator that can be started again, so a preview and a commit each stream the file once.
+A CSV is streamed: nothing holds more than one of its rows at a time (plus a small sample for sniffing),
+and `rows()` can be started again. A workbook is decoded once per `Source` and its rows kept (bounded by
+`XlsxLimits.cells` and the row limit): openpyxl re-parses the archive, shared strings and styles on every
+opening, which cost more than the whole plan of a row, and a preview reads the file three times.
 """
 
 from __future__ import annotations
@@ -68,10 +70,29 @@ class Source:
     # Rows of the sheet, blank ones included: a file of millions of empty lines is refused early too.
     max_rows: int | None = None
     xlsx_limits: XlsxLimits = field(default_factory=XlsxLimits)
+    workbook: Any = field(default=None, repr=False)  # the workbook `open_source` opened, until first read
+    _decoded: list[list[Any]] | None = field(default=None, repr=False)
 
     def rows(self) -> Iterator[list[Any]]:
         """Every row of the chosen sheet, cells as read (trailing empty cells trimmed)."""
-        raw = self._xlsx_rows() if self.file_format == "xlsx" else self._csv_rows()
+        if self.file_format != "xlsx":
+            return self._checked(self._csv_rows())
+        if self._decoded is None:
+            self._decoded = list(self._checked(self._xlsx_rows()))
+        return iter(self._decoded)
+
+    def head(self, sheet: str, count: int) -> list[list[Any]]:
+        """The first `count` rows of another sheet of the workbook, cells cleaned (to choose the sheet)."""
+        workbook = self.workbook or _open_workbook(self.data)
+        try:
+            worksheet = workbook[sheet]
+            worksheet.reset_dimensions()
+            return [[_clean(value) for value in row] for row in worksheet.iter_rows(max_row=count, values_only=True)]
+        finally:
+            if workbook is not self.workbook:
+                workbook.close()
+
+    def _checked(self, raw: Iterator[Any]) -> Iterator[list[Any]]:
         for number, row in enumerate(raw, start=1):
             if self.max_rows is not None and number > self.max_rows:
                 raise ImportFileError(
@@ -100,7 +121,7 @@ class Source:
     def _xlsx_rows(self) -> Iterator[tuple[Any, ...]]:
         limits = self.xlsx_limits
         deadline = monotonic() + limits.seconds
-        workbook = _open_workbook(self.data)
+        workbook, self.workbook = self.workbook or _open_workbook(self.data), None
         cells = 0
         try:
             worksheet = workbook[self.sheet] if self.sheet else workbook.worksheets[0]
@@ -246,10 +267,9 @@ def _count_tags(archive: zipfile.ZipFile, item: zipfile.ZipInfo) -> tuple[int, i
 
 def _open_xlsx(data: bytes, sheet: str | None, max_columns: int, max_rows: int | None, limits: XlsxLimits) -> Source:
     _check_archive(data, limits)
-    workbook = _open_workbook(data)
-    try:
-        names = list(workbook.sheetnames)
-    finally:
+    workbook = _open_workbook(data)  # kept open for the first read of the rows: opening costs a full parse
+    names = list(workbook.sheetnames)
+    if not names or (sheet is not None and sheet not in names):
         workbook.close()
     if not names:
         raise ImportFileError(400, "The workbook has no sheets.")
@@ -263,6 +283,7 @@ def _open_xlsx(data: bytes, sheet: str | None, max_columns: int, max_rows: int |
         max_columns=max_columns,
         max_rows=max_rows,
         xlsx_limits=limits,
+        workbook=workbook,
     )
 
 

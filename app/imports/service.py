@@ -16,7 +16,7 @@ from app.imports.date_evidence import decide_dates
 from app.imports.errors import ImportFileError
 from app.imports.existing import ExistingIndex
 from app.imports.options import ImportOptionsSchema, apply_mapping, columns_from_options, stored_options
-from app.imports.planning import plan_rows, survey
+from app.imports.planning import likeliest_sheet, plan_rows, survey
 from app.imports.preview import ROW_FILTERS, build_preview, preview_rows
 from app.imports.reading import Source, XlsxLimits, open_source
 from app.imports.remembered import earlier_import, remembered_note, remembered_options
@@ -62,6 +62,8 @@ def create_batch(user: User, filename: str, data: bytes, changes: dict[str, Any]
         raise ImportFileError(413, too_large_message())
     changes = ImportOptionsSchema().load(changes) if changes else {}
     source = _source(data, changes.get("sheet"))
+    if not changes.get("sheet"):
+        source.sheet = likeliest_sheet(source)
     batch = ImportBatch(
         user_id=user.id,
         state="preview",

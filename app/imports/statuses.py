@@ -35,6 +35,9 @@ STAGES: dict[str, tuple[str, ...]] = {
         "to do",
         "created",
         "added",
+        "draft",
+        "bookmark",
+        "watching",
     ),
     "Applied": (
         "applied",
@@ -114,6 +117,8 @@ STAGES: dict[str, tuple[str, ...]] = {
         "cancelled",
         "canceled",
         "archived",
+        "expired",
+        "job closed",
     ),
     "Ghosted": ("ghosted", "no response", "no reply", "no answer", "never heard back", "silence"),
 }

@@ -48,7 +48,13 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "pt": ("data", "ultima atualizacao", "atualizado", "ultimo contato"),
         "it": ("data", "ultimo aggiornamento", "aggiornato", "ultimo contatto"),
         "nl": ("datum", "laatst bijgewerkt", "bijgewerkt", "laatste contact"),
-        "tools": ("last activity date", "last modified", "updated at", "date modified", "status updated"),
+        "tools": (
+            "last activity date",
+            "updated at",
+            "status updated",
+            "last moved at",  # Huntr: when the card last moved to its list
+            "last moved",
+        ),
     },
     "job_url": {
         "de": ("link", "stellenanzeige", "url", "anzeige", "link zur stelle", "stellenlink"),
@@ -84,7 +90,18 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "pt": ("local", "localizacao", "cidade", "pais"),
         "it": ("luogo", "sede", "citta", "localita", "paese"),
         "nl": ("locatie", "plaats", "stad", "werklocatie", "land"),
-        "tools": ("job location", "location type", "work type"),
+        "tools": (
+            "job location",
+            "location type",
+            "work type",
+            "city state",  # "City, State": the status word "state" must not claim it
+            "city and state",
+            "city country",
+            "work mode",
+            "workplace type",
+            "work arrangement",
+            "remote type",
+        ),
     },
     "notes": {
         "de": ("notizen", "notiz", "bemerkungen", "bemerkung", "kommentar", "kommentare", "anmerkungen"),
@@ -102,7 +119,7 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "pt": ("descricao da vaga", "descricao"),
         "it": ("descrizione", "descrizione del lavoro"),
         "nl": ("functieomschrijving", "omschrijving", "beschrijving"),
-        "tools": ("job description text",),
+        "tools": ("job description text", "html description"),
     },
     "labels": {
         "de": ("schlagworte", "stichworte", "kategorie", "prioritat"),
@@ -133,8 +150,55 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-# Columns tools export that hold their own bookkeeping, not the job (Trello's board and list ids).
-HEADERS["ignore"] = {"tools": ("card id", "list id", "board id", "board name", "checklist item total count")}
+# Columns tools export that hold their own bookkeeping, not the job: Trello's and Huntr's ids, boards and
+# account owner, JobSync's row number, the domain of the posting's site.
+HEADERS["ignore"] = {
+    "tools": (
+        "card id",
+        "list id",
+        "board id",
+        "board name",
+        "checklist item total count",
+        "id",
+        "record id",
+        "company id",
+        "creator user id",
+        "creator user first name",
+        "creator user last name",
+        "creator user email",
+        "root domain",
+        "index",
+    )
+}
+# Columns kept as they are (in the application's extra data), whose words would otherwise suggest a field:
+# Simplify's archive flag and day (archiving hides a job, it is not a withdrawal), a job type.
+# A record's last-modified time (Airtable) and a follow-up reminder say nothing of the status's date.
+HEADERS["extra"] = {
+    "tools": (
+        "archived",
+        "date archived",
+        "job type",
+        "employment type",
+        "color",
+        "deadline",
+        "last modified",
+        "last modified time",
+        "date modified",
+        "modified at",
+        "follow up",
+        "follow up date",
+        "follow up on",
+        "next follow up",
+        "reminder",
+        "reminder date",
+        "date posted",  # when the job was posted, not a status of the user's
+        "posted",
+        "posted on",
+        "posting date",
+        "date published",
+        "last edited time",  # Notion's record bookkeeping
+    )
+}
 
 # Words of a stage header that only say "date" ("Beworben am", "Date de candidature", "Fecha de la entrevista").
 DATE_WORDS = frozenset(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.bulk_insert import insert_rows
 from app.extensions import db
 from app.imports.existing import Earlier, ExistingIndex
 from app.imports.links import COMPANY_URL_TEXT, job_link, source_link
@@ -186,16 +187,14 @@ class BulkWriter:
         self._insert_rows()
         if self.updates:
             self._apply_updates()
-        if self.records:
-            db.session.execute(ImportRecord.__table__.insert(), self.records)
+        insert_rows(ImportRecord.__table__, self.records)
         self._reset()
 
     def _insert_rows(self) -> None:
         for model, rows in self.rows.items():
             if rows:
-                # Core inserts: the ORM's bulk path costs more per row than the database does.
-                table = model if model is application_labels else model.__table__
-                db.session.execute(table.insert(), rows)
+                # Core inserts (COPY on PostgreSQL): the ORM's bulk path costs more per row than the database does.
+                insert_rows(model if model is application_labels else model.__table__, rows)
                 self.rows[model] = []
 
     def _apply_updates(self) -> None:
