@@ -28,7 +28,7 @@ from functools import cache
 from typing import Any
 
 from marshmallow import Schema, fields
-from sqlalchemy import ColumnElement, FromClause, Select, and_, inspect, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, bindparam, inspect, select
 from sqlalchemy.orm import RelationshipDirection, RelationshipProperty
 from sqlalchemy.sql.util import ClauseAdapter
 
@@ -192,57 +192,34 @@ def _joinable(plan: Plan) -> tuple[str, RelationshipProperty, Plan] | None:
 # -- a whole tree -----------------------------------------------------------------------------------
 
 
-def load_rows(
-    plan: Plan, query: Select, *, extra: Iterable[ColumnElement] = (), limited: bool
-) -> tuple[list[Row], list[tuple[Any, ...]]]:
-    """The rows `query` (a select of `plan.model`, filtered and ordered) names, every nested level filled in.
+@dataclass(eq=False)
+class _Built:
+    """One statement's parts, built once per plan: its columns and FROM, the readings, the joined collection."""
 
-    `extra` columns are added to the first statement and returned per row (a page's window count).
-    `limited`: the query has a LIMIT, so a joined collection would cut the page; it joins none.
-    """
+    columns: list[ColumnElement]
+    source: FromClause
+    reading: _Reading
+    joined: tuple[str, RelationshipProperty, Plan] | None
+    joined_reading: _Reading | None
+    order: list[ColumnElement]
+    owner: ColumnElement | None = None  # a collection's column naming the parent of each row
+
+
+@cache
+def _root_statement(plan: Plan, limited: bool) -> _Built:
     table = inspect(plan.model).local_table
     statement = _Statement(table)
-    root = statement.read(plan, table)
+    reading = statement.read(plan, table)
     joined = None if limited else _joinable(plan)
-    order: list[ColumnElement] = []
-    joined_reading = None
+    joined_reading, order = None, []
     if joined is not None:
-        joined_reading = statement.join_collection(root, joined[1], joined[2])
+        joined_reading = statement.join_collection(reading, joined[1], joined[2])
         order = [table.c[_column(plan.model, "id").key], *_ordering(joined[1], joined_reading.table)]
-    extra = list(extra)
-    selected = query.with_only_columns(*statement.columns, *extra, maintain_column_froms=False)
-    selected = selected.select_from(statement.from_clause(table))
-    if order:
-        selected = selected.order_by(*order)
-    rows: dict[Any, Row] = {}
-    extras = []
-    for values in db.session.execute(selected):
-        row = rows.get(values[root.first])
-        if row is None:
-            row = rows[values[root.first]] = root.make(values)
-            extras.append(tuple(values[len(statement.columns) :]))
-        if joined_reading is not None:
-            child = joined_reading.make(values)
-            if child is not None:
-                row.__dict__[joined[0]].append(child)
-    loaded = list(rows.values())
-    _load_collections(root, loaded, joined)
-    return loaded, extras
+    return _Built(statement.columns, statement.from_clause(table), reading, joined, joined_reading, order)
 
 
-def _load_collections(reading: _Reading, rows: list[Row], joined: Any) -> None:
-    """The collections of `rows` (read by `reading`) and of their joined many-to-ones, but `joined`."""
-    if not rows:
-        return
-    for many in reading.plan.manys:
-        if many is not joined:
-            _load_collection(rows, *many)
-    for key, one in reading.ones:
-        _load_collections(one, [row.__dict__[key] for row in rows if row.__dict__[key] is not None], None)
-
-
-def _load_collection(parents: list[Row], key: str, relationship: RelationshipProperty, plan: Plan) -> None:
-    """One statement for the collection `key` of every parent, each child appended to its parent."""
+@cache
+def _collection_statement(relationship: RelationshipProperty, plan: Plan) -> tuple[_Built, Select]:
     table = relationship.mapper.local_table.alias()
     statement = _Statement(table)
     reading = statement.read(plan, table)
@@ -262,22 +239,78 @@ def _load_collection(parents: list[Row], key: str, relationship: RelationshipPro
     if joined is not None:
         joined_reading = statement.join_collection(reading, joined[1], joined[2])
         order = [*order, table.c[_column(plan.model, "id").key], *_ordering(joined[1], joined_reading.table)]
-    by_id = {parent.__dict__["id"]: parent for parent in parents}
+    built = _Built(statement.columns, statement.from_clause(source), reading, joined, joined_reading, order, owner)
     query = (
-        select(*statement.columns, owner)
-        .select_from(statement.from_clause(source))
-        .where(owner.in_(list(by_id)))
+        select(*built.columns, owner)
+        .select_from(built.source)
+        .where(owner.in_(bindparam("parents", expanding=True)))
         .order_by(*order)
     )
-    children: dict[tuple[Any, Any], Row] = {}
-    for values in db.session.execute(query):
-        identity = (values[-1], values[reading.first])
-        row = children.get(identity)
-        if row is None:
-            row = children[identity] = reading.make(values)
-            by_id[values[-1]].__dict__[key].append(row)
-        if joined_reading is not None:
-            child = joined_reading.make(values)
+    return built, query
+
+
+def load_rows(
+    plan: Plan, query: Select, *, extra: Iterable[ColumnElement] = (), limited: bool
+) -> tuple[list[Row], list[tuple[Any, ...]]]:
+    """The rows `query` (a select of `plan.model`, filtered and ordered) names, every nested level filled in.
+
+    `extra` columns are added to the first statement and returned per row (a page's window count).
+    `limited`: the query has a LIMIT, so a joined collection would cut the page; it joins none.
+    """
+    built = _root_statement(plan, limited)
+    selected = query.with_only_columns(*built.columns, *extra, maintain_column_froms=False).select_from(built.source)
+    if built.order:
+        selected = selected.order_by(*built.order)
+    width = len(built.columns)
+    rows: dict[Any, Row] = {}
+    extras = []
+    for values, row, new in _assemble(db.session.execute(selected), built, lambda values: values[built.reading.first]):
+        if new:
+            rows[values[built.reading.first]] = row
+            extras.append(tuple(values[width:]))
+    loaded = list(rows.values())
+    _load_collections(built.reading, loaded, built.joined)
+    return loaded, extras
+
+
+def _assemble(results: Iterable[Any], built: _Built, identity: Any) -> Iterable[tuple[Any, Row, bool]]:
+    """(values, its row, whether the row is new) per result row; joined children appended to their rows."""
+    seen: dict[Any, Row] = {}
+    make, joined_make = built.reading.make, built.joined_reading and built.joined_reading.make
+    joined_key = built.joined[0] if built.joined else None
+    for values in results:
+        key = identity(values)
+        row = seen.get(key)
+        new = row is None
+        if new:
+            row = seen[key] = make(values)
+        if joined_make is not None:
+            child = joined_make(values)
             if child is not None:
-                row.__dict__[joined[0]].append(child)
-    _load_collections(reading, list(children.values()), joined)
+                row.__dict__[joined_key].append(child)
+        yield values, row, new
+
+
+def _load_collections(reading: _Reading, rows: list[Row], joined: Any) -> None:
+    """The collections of `rows` (read by `reading`) and of their joined many-to-ones, but `joined`."""
+    if not rows:
+        return
+    for many in reading.plan.manys:
+        if many is not joined:
+            _load_collection(rows, *many)
+    for key, one in reading.ones:
+        _load_collections(one, [row.__dict__[key] for row in rows if row.__dict__[key] is not None], None)
+
+
+def _load_collection(parents: list[Row], key: str, relationship: RelationshipProperty, plan: Plan) -> None:
+    """One statement for the collection `key` of every parent, each child appended to its parent."""
+    built, query = _collection_statement(relationship, plan)
+    by_id = {parent.__dict__["id"]: parent for parent in parents}
+    first = built.reading.first
+    results = db.session.execute(query, {"parents": list(by_id)})
+    children = []
+    for values, row, new in _assemble(results, built, lambda values: (values[-1], values[first])):
+        if new:
+            by_id[values[-1]].__dict__[key].append(row)
+            children.append(row)
+    _load_collections(built.reading, children, built.joined)
