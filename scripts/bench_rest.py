@@ -620,8 +620,9 @@ def main() -> int:
         database_rows, measured = run(name.strip(), databases[name.strip()], args)
         rows += database_rows
         timings.append((name.strip(), measured))
-    print("\n" + HEADER)
-    print("\n".join(format_row(row) for row in rows))
+    if not args.memory:
+        print("\n" + HEADER)
+        print("\n".join(format_row(row) for row in rows))
     print(f"\nIn process, one client (Flask test client, median of {args.samples}):")
     for name, measured in timings:
         print(f"{name:<10} list page {measured.list_ms:6.1f} ms   detail {measured.detail_ms:6.1f} ms")
