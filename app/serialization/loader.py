@@ -2,7 +2,7 @@
 
 Loading ORM objects (identity map, instance state, per-attribute instrumentation) costs more than the
 database does for a company page. A schema is already the one declaration of what a resource shows, so a
-`Plan` is derived from it once, at start: per nested level, the columns its fields read and how the level
+`Plan` is derived from it once, on first use: per nested level, the columns its fields read and how the level
 hangs off its parent. Rows come back as plain objects (`Row`) carrying those attributes, and the compiled
 dumper (`app.serialization.compiler`) dumps them exactly as it dumps ORM objects.
 
