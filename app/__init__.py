@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     from app import storage
     from app.auth.loader import init_login
     from app.database import enable_sqlite_foreign_keys, render_migration_item
+    from app.models.data_version import track_data_versions
     from app.pages.session import init_page_sessions
 
     db.init_app(app)
@@ -81,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     )
     limiter.init_app(app)
     storage.init_app(app)
+    track_data_versions(db.session)
 
 
 def _migrations_dir() -> str:

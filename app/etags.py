@@ -1,23 +1,41 @@
-"""Entity tags for optimistic concurrency: one tag per representation, compared on writes.
+"""Entity tags: revalidation from the user's data version, optimistic concurrency per object.
 
-The tag is a hash of the representation a client reads (without `api_url`, which depends on the host
-the request named), so any change a client could see, nested parts and labels included, changes it.
-This module is the tag's one home: a later tag (a per-user data version) replaces `etag_of` alone.
+A tag is `"<data>.<content>"` on a detail and `"<data>"` on a list page:
+- `<data>` is a digest of the user, their data version (app.models.data_version: changed by every write
+  of their data) and `FORMAT`. While it is current, nothing any page of the user shows has changed, so a
+  GET whose `If-None-Match` names it is answered 304 from the version the authentication already read:
+  no other statement and no serialization.
+- `<content>` is a digest of the object's representation (without `api_url`, which depends on the host
+  the request named). A write with `If-Match` goes through while the tag's data part is current (nothing
+  of the user changed) or, failing that, while its content part still describes the object: other
+  objects of the same user may change meanwhile (another tab, a batch read at different moments) without
+  refusing the write; a change to this object, its nested parts or its labels refuses it with a 412.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+from collections.abc import Callable
 from typing import Any
 
+import orjson
 from flask import request
+from werkzeug.datastructures import ETags
 from werkzeug.http import unquote_etag
 
 from app.errors import APIError
+from app.models import User
 
+FORMAT = "1"  # change it when a release changes what pages show for the same data: cached pages are then stale
+CACHE_CONTROL = "private, no-cache"  # any cache keeps the page for this user only, and revalidates it each time
 STALE_ITEMS = "Objects of the batch have changed since you read them: read them again (current ETags in `stale`)."
 STALE = "The object has changed since you read it: read it again (its current ETag is in the ETag header)."
+
+
+def data_tag(user: User) -> str:
+    """The part of every tag of `user`'s pages that changes with each write of their data."""
+    source = f"{user.id}:{user.data_version}:{FORMAT}".encode()
+    return hashlib.blake2b(source, digest_size=10).hexdigest()
 
 
 def _without_urls(value: Any) -> Any:
@@ -28,30 +46,54 @@ def _without_urls(value: Any) -> Any:
     return value
 
 
-def etag_of(representation: Any) -> str:
-    """The (strong, unquoted) entity tag of a dumped representation."""
-    canonical = json.dumps(_without_urls(representation), sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+def content_tag(representation: Any) -> str:
+    """A digest of what a representation says, whatever host its URLs name."""
+    canonical = orjson.dumps(_without_urls(representation), option=orjson.OPT_SORT_KEYS, default=str)
+    return hashlib.blake2b(canonical, digest_size=12).hexdigest()
 
 
-def etag_header(representation: Any) -> dict[str, str]:
-    """The `ETag` response header for a representation."""
-    return {"ETag": f'"{etag_of(representation)}"'}
+def etag_of(user: User, representation: Any) -> str:
+    """The (strong, unquoted) entity tag of one object's representation, read by `user`."""
+    return f"{data_tag(user)}.{content_tag(representation)}"
 
 
-def matches(tag: str, current: str) -> bool:
-    """Whether a tag a client sent (quoted or not, `*` for any) names the current version."""
+def page_headers(tag: str) -> dict[str, str]:
+    """The headers of a page the client may keep and revalidate: its tag and `Cache-Control`."""
+    return {"ETag": f'"{tag}"', "Cache-Control": CACHE_CONTROL}
+
+
+def unchanged_tag(user: User) -> str | None:
+    """The tag in the request's `If-None-Match` that names the user's current data, if one does: the page
+    it was sent with is still the page (and that tag still its tag)."""
+    tags: ETags = request.if_none_match
+    if not tags:
+        return None
+    current = data_tag(user)
+    return next((tag for tag in tags.as_set(include_weak=True) if tag.partition(".")[0] == current), None)
+
+
+def matches(tag: str, current_data: str, representation: Callable[[], Any]) -> bool:
+    """Whether a tag a client sent (quoted or not, `*` for any) still names the object (see the module)."""
     raw, weak = unquote_etag(tag.strip())
-    return raw == "*" or (not weak and raw == current)
+    if raw == "*":
+        return True
+    if weak or not raw:
+        return False
+    data, _, content = raw.partition(".")
+    return data == current_data or (bool(content) and content == content_tag(representation()))
 
 
-def check_if_match(representation: Any) -> None:
+def check_if_match(user: User, representation: Callable[[], Any]) -> None:
     """Refuse the write with a 412 (and the current tag) when `If-Match` names another version.
 
-    Without `If-Match` every write goes through, as it always has.
+    `user.data_version` must be current (read after the object's lock). Without `If-Match` every write
+    goes through, as it always has.
     """
     if not request.if_match:
         return
-    current = etag_of(representation)
-    if not request.if_match.contains(current) and not request.if_match.star_tag:
-        raise APIError(412, STALE, headers={"ETag": f'"{current}"'})
+    if request.if_match.star_tag:
+        return
+    current_data = data_tag(user)
+    if any(matches(tag, current_data, representation) for tag in request.if_match.as_set()):
+        return
+    raise APIError(412, STALE, headers={"ETag": f'"{etag_of(user, representation())}"'})

@@ -20,6 +20,9 @@ companies; `graphql` is the React dashboard's query (Apollo's shape, with `__typ
 the first 20 companies, without the optional filters; `create` is `POST /api/companies/` with the body
 the React client sends.
 
+`--memory N` replaces the table: one worker (never recycled) serves N list pages, and its resident memory
+is printed as they go, with the growth after the first tenth of them.
+
 A benchmark, not a test: the figures depend on the machine, hence the ratios. PostgreSQL is found at
 --postgres (postgresql://postgres@127.0.0.1:5432 by default); the script creates and drops its own
 database there. `--profile N` also prints a pyinstrument profile of N in-process list pages.
@@ -292,6 +295,7 @@ def in_process(app: Any, samples: int, profile: int) -> tuple[InProcess, str, li
             response = client.open(kind.paths[0], method=kind.method, data=kind.body, headers={**auth, **kind.headers})
         assert response.status_code == kind.expected, (kind.name, response.status_code, response.get_data()[:300])
         statements[kind.name] = len(seen)
+    etag = client.get("/api/companies/", headers=auth).headers.get("ETag")  # the create above changed the data
     list_ms = median_ms(lambda: client.get("/api/companies/", headers=auth), samples)
     detail_ms = median_ms(lambda: client.get(f"/api/companies/{company_ids[0]}/", headers=auth), samples)
     if profile:
@@ -329,8 +333,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Server:
+    port: int
+    pid: int  # gunicorn's master
+
+
 @contextmanager
-def gunicorn(app_spec: str, env: dict[str, str], log: Path, *extra: str) -> Iterator[int]:
+def gunicorn(app_spec: str, env: dict[str, str], log: Path, *extra: str) -> Iterator[Server]:
     """`app_spec` under gunicorn with gunicorn.conf.py on a free loopback port; stopped afterwards."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", *extra]
@@ -344,7 +354,7 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path, *extra: str) -> Iter
         )
     try:
         wait_until_up(port, server, log)
-        yield port
+        yield Server(port, server.pid)
     finally:
         server.terminate()
         try:
@@ -387,6 +397,7 @@ def capture(port: int, kind: Kind, token: str) -> dict[str, Any]:
 
 @dataclass
 class Load:
+    requests: int
     rate: float
     p50_ms: float
     p99_ms: float
@@ -442,7 +453,54 @@ def parse_wrk(output: str) -> Load:
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
-    return Load(float(rate.group(1)), duration_ms(r"\b50%"), duration_ms(r"\b99%"), errors)
+    requests = re.search(r"(\d+) requests in", output)
+    if requests is None:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return Load(int(requests.group(1)), float(rate.group(1)), duration_ms(r"\b50%"), duration_ms(r"\b99%"), errors)
+
+
+# -- memory -----------------------------------------------------------------------------------------
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def worker_pid(master: int) -> int:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    if len(children) != 1:
+        raise RuntimeError(f"expected one gunicorn worker, found {children}")
+    return int(children[0])
+
+
+def memory_run(server: Server, kind: Kind, token: str, workdir: Path, total: int) -> None:
+    """`total` list requests on one worker (wrk in 2-second rounds); its resident memory after each round."""
+    worker = worker_pid(server.pid)
+    script = workdir / "memory.lua"
+    script.write_text(wrk_script(kind, token, kind.paths))
+    done, samples = 0, [(0, rss_kib(worker))]
+    print(f"{'requests':>9} {'worker RSS MiB':>15}", flush=True)
+    print(f"{0:>9} {samples[0][1] / 1024:>15.1f}", flush=True)
+    while done < total:
+        load = wrk(server.port, script, 2)
+        if load.errors:
+            raise RuntimeError(f"{load.errors} failed requests")
+        done += load.requests
+        samples.append((done, rss_kib(worker)))
+        if len(samples) % 5 == 0 or done >= total:
+            print(f"{done:>9} {samples[-1][1] / 1024:>15.1f}", flush=True)
+    if worker_pid(server.pid) != worker:
+        raise RuntimeError("the worker was replaced during the run (max_requests?): the figure means nothing")
+    warm = next(rss for count, rss in samples if count >= total // 10)
+    print(
+        f"worker {worker}: {samples[0][1] / 1024:.1f} MiB before, {warm / 1024:.1f} MiB after {total // 10:,} requests,"
+        f" {samples[-1][1] / 1024:.1f} MiB after {done:,}: {(samples[-1][1] - warm) / 1024:+.1f} MiB"
+        f" ({(samples[-1][1] - warm) / warm:+.1%}) over the last {done - total // 10:,}",
+        flush=True,
+    )
 
 
 # -- one database -----------------------------------------------------------------------------------
@@ -476,12 +534,20 @@ def run(name: str, database: Any, args: argparse.Namespace) -> tuple[list[Row], 
             db.engine.dispose()
         kinds = request_kinds(company_ids, etag)
         rows = []
-        with gunicorn("wsgi:app", env, workdir / "app.log") as port:
+        if args.memory:
+            # One worker, never recycled (production recycles after about 1,000 requests, which would hide a leak).
+            memory_env = {**env, "GUNICORN_WORKERS": "1", "GUNICORN_MAX_REQUESTS": "0"}
+            with gunicorn("wsgi:app", memory_env, workdir / "memory.log") as server:
+                memory_run(server, kinds[0], token, workdir, args.memory)
+            return [], measured
+        with gunicorn("wsgi:app", env, workdir / "app.log") as server:
+            port = server.port
             captured = {kind.name: capture(port, kind, token) for kind in kinds}
             (workdir / "responses.json").write_text(json.dumps(captured))
             trivial_env = {**env, "BENCH_RESPONSES": str(workdir / "responses.json")}
             extra = ("--pythonpath", str(ROOT / "scripts"))
-            with gunicorn("bench_trivial_app:app", trivial_env, workdir / "trivial.log", *extra) as trivial_port:
+            with gunicorn("bench_trivial_app:app", trivial_env, workdir / "trivial.log", *extra) as trivial:
+                trivial_port = trivial.port
                 for kind in kinds:
                     loads = []
                     for server_port, paths in ((port, kind.paths), (trivial_port, [f"/{kind.name}"])):
@@ -530,6 +596,13 @@ def main() -> int:
     parser.add_argument("--profile", type=int, default=0, help="profile this many in-process list pages")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument(
+        "--memory",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of the table: N list requests on one worker, printing its resident memory as they go",
+    )
+    parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
     )
     args = parser.parse_args()
@@ -547,8 +620,9 @@ def main() -> int:
         database_rows, measured = run(name.strip(), databases[name.strip()], args)
         rows += database_rows
         timings.append((name.strip(), measured))
-    print("\n" + HEADER)
-    print("\n".join(format_row(row) for row in rows))
+    if not args.memory:
+        print("\n" + HEADER)
+        print("\n".join(format_row(row) for row in rows))
     print(f"\nIn process, one client (Flask test client, median of {args.samples}):")
     for name, measured in timings:
         print(f"{name:<10} list page {measured.list_ms:6.1f} ms   detail {measured.detail_ms:6.1f} ms")

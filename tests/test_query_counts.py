@@ -30,12 +30,12 @@ from app.models import (
 )
 from tests.rest_support import ok
 
-# 1 user (token) + 1 count + 1 page + one SELECT per nested relationship the company schema dumps:
-# hq_location, home_page, labels, ratings, ratings.source, applications, applications.{job_description_page,
-# job_source, labels, position_locations, position_locations.location, statuses, statuses.links,
-# statuses.links.link}.
-LIST_STATEMENTS = 17
-DETAIL_STATEMENTS = LIST_STATEMENTS - 1  # no count
+# 1 user (token) + 1 page (its count as a window) + one statement per nested collection the company schema
+# dumps, its many-to-ones joined in: labels, ratings (+ source), applications (+ both links, + position
+# locations and their address, a collection without collections joined in), applications' labels, statuses
+# (+ their links and each link's link). The detail joins its first leaf collection (labels) and has no count.
+LIST_STATEMENTS = 7
+DETAIL_STATEMENTS = 6
 
 
 def seed_companies(app: Flask, user_id: uuid.UUID, count: int) -> list[uuid.UUID]:

@@ -40,8 +40,8 @@ def detail_endpoint(model: type) -> str:
 
 
 def api_url(obj: Any) -> str:
-    """The absolute URL of `obj`'s detail view."""
-    endpoint = detail_endpoint(type(obj))
+    """The absolute URL of `obj`'s detail view (an ORM object, or a row that names its `api_model`)."""
+    endpoint = detail_endpoint(getattr(obj, "api_model", None) or type(obj))
     # A company page nests hundreds of objects: build each endpoint's URL once per request (url_for
     # is a tenth of a list's time), then substitute the uuid.
     templates = g.setdefault("api_url_templates", {})

@@ -32,6 +32,10 @@ class User(UserMixin, Entity):
     # Every token carries the version it was issued at; a password change or "log out everywhere"
     # bumps it, which refuses every access and refresh token issued before.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0", nullable=False)
+    # Changed, to a new random value, by every transaction that writes this user's data (app.models.data_version):
+    # what the ETags of the user's pages are made of. Random, not counted: a restored backup can bring an
+    # old value back only together with the data it was the version of.
+    data_version: Mapped[str] = mapped_column(String(32), default="0", server_default="0", nullable=False)
 
     @validates("email")
     def _normalize_email(self, _key: str, email: str) -> str:

@@ -8,20 +8,20 @@ nests, and owns the request's single transaction (commit once, roll back on any 
 from __future__ import annotations
 
 import uuid
-from functools import cache
+from functools import cache, partial
 from typing import Any, ClassVar
 
 from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields
-from sqlalchemy import Select, inspect
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
-from app.api import ApiBlueprint, current_user, json_body, paginate, register_detail
+from app.api import ApiBlueprint, current_user, json_body, paginate, paginate_items, register_detail
 from app.errors import APIError
-from app.etags import STALE_ITEMS, check_if_match, etag_header, etag_of, matches
+from app.etags import STALE_ITEMS, check_if_match, content_tag, data_tag, matches, page_headers, unchanged_tag
 from app.extensions import db
 from app.filters import Filter
 from app.locking import for_update
@@ -29,16 +29,20 @@ from app.models import User
 from app.permissions import check_writable, get_visible_or_404, visible
 from app.resources.schemas import BaseSchema, Patch
 from app.serialization import dump, dump_many, dumper
+from app.serialization.loader import Plan, Row, load_rows, plan_for
 
 DEFAULT_ORDERING = "-modified_at"
+MAX_OFFSET = 2**31 - 1
 
 
 @cache
-def eager_options(schema_class: type[Schema], model: type) -> tuple[_AbstractLoad, ...]:
-    """`selectinload` every relationship the schema dumps, recursively: constant queries per request."""
+def eager_options(schema_class: type[Schema], model: type, *, writes: bool = False) -> tuple[_AbstractLoad, ...]:
+    """`selectinload` every relationship the schema dumps (`writes`: loads, for a write), recursively:
+    constant queries per request."""
     options = []
     relationships = inspect(model).relationships
-    for name, field in schema_class().dump_fields.items():
+    schema = schema_class()
+    for name, field in (schema.load_fields if writes else schema.dump_fields).items():
         nested = field.inner if isinstance(field, fields.List) else field
         if not isinstance(nested, fields.Nested):
             continue
@@ -46,7 +50,7 @@ def eager_options(schema_class: type[Schema], model: type) -> tuple[_AbstractLoa
         if relationship is None:
             continue
         loader = selectinload(getattr(model, relationship.key))
-        children = eager_options(type(nested.schema), relationship.mapper.class_)
+        children = eager_options(type(nested.schema), relationship.mapper.class_, writes=writes)
         options.append(loader.options(*children) if children else loader)
     return tuple(options)
 
@@ -74,14 +78,45 @@ class ResourceView(MethodView):
 
     def get(self, uuid: uuid.UUID | None = None) -> ResponseReturnValue:
         """List the caller's objects (paginated, filtered, ordered), or retrieve one (with its ETag)."""
+        unchanged = unchanged_tag(self.user)
+        if unchanged is not None:
+            return "", 304, page_headers(unchanged)
         if uuid is not None:
-            body = dump(self.schema, self.get_object(uuid))
-            return body, etag_header(body)
-        rows, envelope = paginate(self.list_query())
-        return {**envelope, "results": dump_many(self.schema, rows)}
+            data = data_tag(self.user)  # the version before the data: a tag is never newer than its page
+            body = self.read(uuid)
+            return body, page_headers(f"{data}.{content_tag(body)}")
+        data = data_tag(self.user)
+        plan = plan_for(self.schema, self.model)
+        if plan is None:
+            rows, envelope = paginate(self.list_query())
+        else:
+            rows, envelope = paginate_items(partial(_page_of_rows, plan, self.list_query(eager=False)))
+        return {**envelope, "results": dump_many(self.schema, rows)}, page_headers(data)
 
-    def list_query(self) -> Select:
-        query = visible(self.model, self.user).options(*eager_options(self.schema, self.model))
+    def read(self, object_id: uuid.UUID) -> dict[str, Any]:
+        """The representation of the caller's object (a 404 if there is none), read by its plan if it has one."""
+        plan = plan_for(self.schema, self.model)
+        if plan is None:
+            return dump(self.schema, self.get_object(object_id))
+        rows, _ = load_rows(plan, visible(self.model, self.user).where(self.model.id == object_id), limited=False)
+        if not rows:
+            raise APIError(404, "Not found.")
+        return dump(self.schema, rows[0])
+
+    def read_many(self, object_ids: list[Any]) -> list[dict[str, Any]]:
+        """The representations of the caller's objects with these ids, in this order."""
+        plan = plan_for(self.schema, self.model)
+        if plan is None:
+            found = self.get_objects(object_ids)
+        else:
+            query = visible(self.model, self.user).where(self.model.id.in_(set(object_ids)))
+            found = {row.id: row for row in load_rows(plan, query, limited=False)[0]}
+        return [dump(self.schema, found[object_id]) for object_id in object_ids]
+
+    def list_query(self, *, eager: bool = True) -> Select:
+        query = visible(self.model, self.user)
+        if eager:
+            query = query.options(*eager_options(self.schema, self.model))
         errors = {}
         for name, flt in self.filters.items():
             if name in request.args:
@@ -107,13 +142,17 @@ class ResourceView(MethodView):
 
     def get_object(self, object_id: uuid.UUID, *, for_write: bool = False) -> Any:
         """The caller's object; `for_write` locks it (see app.locking), reads it afresh and checks If-Match."""
-        obj = get_visible_or_404(
-            self.model, object_id, self.user, options=eager_options(self.schema, self.model), lock=for_write
-        )
+        options = self.write_options() if for_write else eager_options(self.schema, self.model)
+        obj = get_visible_or_404(self.model, object_id, self.user, options=options, lock=for_write)
         if for_write:
             check_writable(obj, self.user)
-            check_if_match(dump(self.schema, obj))
+            db.session.refresh(self.user, ["data_version"])  # as of the lock: what a writer before us left
+            check_if_match(self.user, cache(partial(self.read, object_id)))
         return obj
+
+    def write_options(self) -> tuple[_AbstractLoad, ...]:
+        """Eager loads of what a write changes (the nested parts and labels its input may name)."""
+        return eager_options(self.update_schema or self.schema, self.model, writes=True)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -123,7 +162,7 @@ class ResourceView(MethodView):
         obj = self.perform_create(patch)
         db.session.add(obj)
         db.session.commit()
-        return dump(self.schema, self.get_object(obj.id)), 201
+        return self.read(obj.id), 201
 
     def patch(self, uuid: uuid.UUID | None = None) -> ResponseReturnValue:
         """Update some fields of one object (or, on the collection, of several at once)."""
@@ -139,8 +178,9 @@ class ResourceView(MethodView):
         obj = self.get_object(object_id, for_write=True)
         (self.update_schema or self.schema)().load(json_body(), partial=partial).apply(obj)
         db.session.commit()
-        body = dump(self.schema, self.get_object(object_id))
-        return body, etag_header(body)
+        data = data_tag(self.user)
+        body = self.read(object_id)
+        return body, {"ETag": f'"{data}.{content_tag(body)}"'}
 
     def update_many(self) -> ResponseReturnValue:
         """Batch PATCH: every item names its uuid (and may carry its `etag`); any failure fails the batch."""
@@ -166,27 +206,30 @@ class ResourceView(MethodView):
         if errors:
             raise ValidationError(errors)
         db.session.commit()
-        updated = self.get_objects(ids)
-        return dump_many(self.schema, [updated[object_id] for object_id in ids])
+        return self.read_many(ids)
 
     def get_objects(self, object_ids: list[Any], *, for_write: bool = False) -> dict[uuid.UUID, Any]:
         """The caller's objects among `object_ids`, eager-loaded like `get_object`, by id (`for_write`: locked)."""
         query = visible(self.model, self.user).where(self.model.id.in_(set(object_ids)))
-        query = query.options(*eager_options(self.schema, self.model))
+        query = query.options(*(self.write_options() if for_write else eager_options(self.schema, self.model)))
         if for_write:
             query = for_update(query.order_by(self.model.id), self.model).execution_options(populate_existing=True)
+            found = {obj.id: obj for obj in db.session.scalars(query)}
+            db.session.refresh(self.user, ["data_version"])  # as of the locks (see get_object)
+            return found
         return {obj.id: obj for obj in db.session.scalars(query)}
 
     def _check_item_versions(self, items: list[Any], ids: list[Any], objects: dict[uuid.UUID, Any]) -> None:
         """A batch item's `etag` works like If-Match: a stale one fails the batch with a 412."""
         stale = {}
+        current_data = data_tag(self.user)
         for index, (item, object_id) in enumerate(zip(items, ids, strict=True)):
             tag = item.get("etag") if isinstance(item, dict) else None
             if tag is None or object_id not in objects:
                 continue
-            current = etag_of(dump(self.schema, objects[object_id]))
-            if not isinstance(tag, str) or not matches(tag, current):
-                stale[str(index)] = f'"{current}"'
+            representation = cache(partial(self.read, object_id))
+            if not isinstance(tag, str) or not matches(tag, current_data, representation):
+                stale[str(index)] = f'"{current_data}.{content_tag(representation())}"'
         if stale:
             raise APIError(412, STALE_ITEMS, stale=stale)
 
@@ -217,6 +260,22 @@ class ResourceView(MethodView):
     def perform_delete(self, obj: Any) -> None:
         """Remove the object; override where a DELETE keeps the row (revokes, archives)."""
         db.session.delete(obj)
+
+
+def _page_of_rows(plan: Plan, query: Select, offset: int, size: int) -> tuple[int, list[Row]]:
+    """(How many rows `query` selects, the rows of one page): the count comes with the page, as a window.
+
+    Only past the end (no row, hence no count) does it take a second statement; an offset no database
+    could bind (a page number of 30 digits) is past the end of any list.
+    """
+    rows: list[Row] = []
+    if offset <= MAX_OFFSET:
+        rows, extras = load_rows(plan, query.limit(size).offset(offset), extra=[func.count().over()], limited=True)
+        if rows:
+            return extras[0][0], rows
+        if offset == 0:
+            return 0, rows
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0, rows
 
 
 def _refuse_repeats(ids: list[uuid.UUID | None]) -> None:

@@ -76,6 +76,8 @@ class BlankableUUID(fields.UUID):
 class ApiUrl(fields.Field):
     """The absolute URL of the object itself."""
 
+    reads = ("id",)  # the columns it is made of (app.serialization.loader)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(dump_only=True, **kwargs)
 
@@ -99,6 +101,7 @@ class Reference(fields.Field):
         super().__init__(**kwargs)
         self.model = model
         self.id_attribute = id_attribute
+        self.reads = (id_attribute,)  # the column it is dumped from (app.serialization.loader)
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
         return getattr(obj, self.id_attribute, None)
