@@ -23,8 +23,10 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 # Longer than nginx's upstream keepalive_timeout, so gunicorn never closes a connection nginx reuses.
 keepalive = _int("GUNICORN_KEEPALIVE", 75)
 
-# Recycle workers now and then to bound slow memory growth; jitter avoids all restarting at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+# No recycling by default: a worker's memory stays flat (`make bench BENCH_ARGS="--memory 10000"`), while
+# each recycle stalled the keep-alive connections it held (wrk: one 2 s timeout per connection, 304s at a
+# quarter of the rate). Set it to bound a leak if one ever appears; jitter keeps workers from restarting at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 0)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
 
 # Logs go to stdout/stderr, where Docker and CloudWatch pick them up.

@@ -1,4 +1,4 @@
-"""Flask-Login reads the caller from the request's token; there are no session cookies."""
+"""Flask-Login reads an API caller from the request's token (the pages' session cookie: app/pages/session.py)."""
 
 from __future__ import annotations
 
