@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config, load_config
 from app.errors import register_errorhandlers
-from app.extensions import cors, db, limiter, login_manager, migrate
+from app.extensions import cors, csrf, db, limiter, login_manager, migrate
 from app.json_provider import register_json_provider
 from app.transactions import register_transaction_retry
 
@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
     from app import storage
     from app.auth.loader import init_login
     from app.database import enable_sqlite_foreign_keys, render_migration_item
+    from app.pages.session import init_page_sessions
 
     db.init_app(app)
     with app.app_context():
@@ -67,6 +68,8 @@ def register_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     init_login(login_manager)
+    init_page_sessions(login_manager)
+    csrf.init_app(app)
     cors.init_app(
         app,
         resources={r"/api/*": {}, r"/graphql*": {}},
@@ -92,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health import blueprint as health_blueprint
     from app.images.routes import blueprint as images_blueprint
     from app.openapi import blueprint as openapi_blueprint
+    from app.pages import blueprint as pages_blueprint
     from app.resources import register_resources
     from app.resources.exports.routes import blueprint as exports_blueprint
     from app.resources.imports.routes import blueprint as imports_blueprint
@@ -104,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(imports_blueprint)
     register_resources(app)
     app.register_blueprint(openapi_blueprint)
+    app.register_blueprint(pages_blueprint)
 
 
 def register_commands(app: Flask) -> None:

@@ -111,6 +111,17 @@ class Config:
         self.IMPORT_XLSX_MAX_CELLS = _env_int("IMPORT_XLSX_MAX_CELLS", 2_000_000)
         self.IMPORT_XLSX_MAX_STYLES = _env_int("IMPORT_XLSX_MAX_STYLES", 10_000)
         self.IMPORT_XLSX_MAX_SECONDS = _env_int("IMPORT_XLSX_MAX_SECONDS", 20)
+        # The /account/ pages (app/pages) sign in with Flask's signed session cookie: scripts cannot read
+        # it, other sites' POSTs do not carry it, and outside development it travels over HTTPS only.
+        self.SESSION_COOKIE_NAME = "appl_tracky_session"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", self.ENV_NAME != "development")
+        self.PERMANENT_SESSION_LIFETIME = timedelta(seconds=_env_int("SESSION_SECONDS", 14 * 86400))
+        # CSRFProtect guards the pages' forms only (app/pages calls it); the token-authenticated API has no
+        # cookie to forge. A form's token lives as long as its session.
+        self.WTF_CSRF_CHECK_DEFAULT = False
+        self.WTF_CSRF_TIME_LIMIT = None
         self.SUPERUSER_EMAIL = _env("SUPERUSER_EMAIL")
         self.SUPERUSER_PASSWORD = _env("SUPERUSER_PASSWORD")
         self.PASSWORD_HASH_METHOD = "scrypt"

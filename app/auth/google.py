@@ -34,6 +34,7 @@ HTTP_TIMEOUT = 10  # seconds, for each call to the provider
 CACHE_SECONDS = 3600  # discovery document and JWKS; an unknown key id refetches the JWKS at once
 CLOCK_SKEW = 60  # seconds of leeway on exp/iat, as Google's own libraries allow
 GOOGLE_ISSUERS = ("https://accounts.google.com", "accounts.google.com")
+SCOPES = "openid email profile"
 
 _cache: dict[str, tuple[float, dict[str, Any]]] = {}
 
@@ -83,6 +84,27 @@ def _metadata(discovery_url: str) -> dict[str, Any]:
         log.warning("google sign-in: discovery document without issuer, token_endpoint or jwks_uri")
         raise ProviderUnavailable()
     return metadata
+
+
+def is_configured() -> bool:
+    """Whether Google sign-in has its client id, secret and discovery URL (the pages offer it then)."""
+    config = current_app.config
+    return all(config.get(name) for name in ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_DISCOVERY_URL"))
+
+
+def authorization_url(redirect_uri: str, state: str) -> str:
+    """Where to send a browser to sign in with Google (the redirect flow of the /account/ pages).
+
+    Google sends it back to `redirect_uri` with `state` and the authorization code that `sign_in` takes.
+    """
+    client_id, secret, discovery_url = _settings()
+    endpoint = _metadata(discovery_url).get("authorization_endpoint")
+    if not isinstance(endpoint, str):
+        log.warning("google sign-in: discovery document without authorization_endpoint")
+        raise ProviderUnavailable()
+    with OAuth2Session(client_id, secret, redirect_uri=redirect_uri, scope=SCOPES) as session:
+        url, _ = session.create_authorization_url(endpoint, state=state)
+    return url
 
 
 def exchange_code(code: str, redirect_uri: str, metadata: dict[str, Any], client_id: str, secret: str) -> str:
