@@ -20,6 +20,7 @@ UPLOAD_LIMIT_SETTINGS = {
     "/api/private-image": "IMAGE_MAX_BYTES",
     "/api/imports": "IMPORT_MAX_BYTES",
     "/api/imports/account": "ACCOUNT_IMPORT_MAX_BYTES",
+    "/account/imports": "IMPORT_MAX_BYTES",  # the import wizard's upload
 }
 
 

@@ -13,8 +13,13 @@ from app.extensions import limiter
 from app.models import User
 
 # Every page, with the method a browser uses on it: signed out, each redirects to the sign-in page.
+_BATCH = "/account/imports/00000000-0000-4000-8000-000000000000"  # the login is checked before the import is looked up
 SIGNED_OUT_PAGES = [
     ("GET", "/account/"),
+    ("GET", "/account/imports/"),
+    ("POST", "/account/imports/"),
+    *(("GET", f"{_BATCH}/{step}") for step in ("", "rows/", "result/", "delete/")),
+    *(("POST", f"{_BATCH}/{step}") for step in ("", "commit/", "delete/")),
 ]
 
 

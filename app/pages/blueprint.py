@@ -15,7 +15,7 @@ from contextlib import nullcontext
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from app.errors import APIError
 from app.extensions import csrf, db
+from app.limits import allow_upload_body
 from app.pages.security import add_security_headers
 from app.permissions import acting_as
 
@@ -66,7 +67,15 @@ def serve_page(view: Callable[..., Any], *, login: bool) -> Callable[..., Any]:
 
 
 class PageBlueprint(Blueprint):
-    """A blueprint whose every view declares `login=` and is served by `serve_page`."""
+    """A blueprint whose every view declares `login=` and is served by `serve_page`.
+
+    A view that takes a file declares `upload="<SETTING>"` (app.limits): its body may then be that large,
+    which must be allowed before the CSRF check reads the form.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.upload_settings: dict[str, str] = {}  # endpoint -> the setting that caps its file
 
     def add_url_rule(
         self,
@@ -76,13 +85,23 @@ class PageBlueprint(Blueprint):
         provide_automatic_options: bool | None = None,
         *,
         login: bool | None = None,
+        upload: str | None = None,
         **options: Any,
     ) -> None:
         if view_func is not None:
             if login is None:
                 raise TypeError(f"{self.name}: the page {rule} must declare login=True or login=False")
+            if upload is not None:
+                self.upload_settings[f"{self.name}.{endpoint or view_func.__name__}"] = upload
             view_func = serve_page(view_func, login=login)
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+
+def _allow_declared_upload() -> None:
+    blueprint = current_app.blueprints.get(request.blueprint or "")
+    setting = getattr(blueprint, "upload_settings", {}).get(request.endpoint)
+    if setting is not None:
+        allow_upload_body(setting)
 
 
 def _check_csrf() -> None:
@@ -110,7 +129,8 @@ def error_page(status: int, message: str, headers: dict[str, str] | None = None)
     return response
 
 
-def _http_error(error: HTTPException) -> Response:
+def http_error(error: HTTPException) -> Response:
+    """The HTML page of an HTTP error a page raised."""
     db.session.rollback()
     status = error.code or 500
     if isinstance(error, CSRFError):
@@ -127,7 +147,8 @@ def _api_error(error: APIError) -> Response:
 
 def install_policies(blueprint: Blueprint) -> None:
     """CSRF before every page, the security headers after, HTML for the errors a page raises."""
+    blueprint.before_request(_allow_declared_upload)
     blueprint.before_request(_check_csrf)
     blueprint.after_request(add_security_headers)
-    blueprint.register_error_handler(HTTPException, _http_error)
+    blueprint.register_error_handler(HTTPException, http_error)
     blueprint.register_error_handler(APIError, _api_error)

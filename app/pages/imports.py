@@ -21,14 +21,24 @@ from app.errors import APIError
 from app.extensions import db
 from app.imports import service
 from app.imports.preview import ROW_FILTERS
-from app.limits import allow_upload_body
 from app.models import User
 from app.models.import_batch import ImportBatch, ImportRecord
 from app.pages import mapping_form
+from app.pages.blueprint import http_error
 from app.pages.forms import FORM
 from app.permissions import visible
 
-ACCEPT = ".csv,.tsv,.txt,.xlsx,text/csv,text/tab-separated-values,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ACCEPT = ",".join(
+    (
+        ".csv",
+        ".tsv",
+        ".txt",
+        ".xlsx",
+        "text/csv",
+        "text/tab-separated-values",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+)
 FILTER_LABELS = {
     "": "Every row",
     "problems": "With problems",
@@ -53,8 +63,12 @@ def _page_of(fetch: Any) -> tuple[list[Any], dict[str, Any]] | None:
         raise
 
 
-def index(file_errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
+def import_wizard() -> ResponseReturnValue:
     """Step 1, and the list of past imports: upload a file; undo or discard an earlier import."""
+    return _start_page()
+
+
+def _start_page(file_errors: list[str] | None = None, status: int = 200) -> ResponseReturnValue:
     page = _page_of(lambda: paginate(service.batches(_user())))
     if page is None:
         return redirect(url_for("pages.import_wizard"))
@@ -74,18 +88,18 @@ def index(file_errors: list[str] | None = None, status: int = 200) -> ResponseRe
 
 def upload() -> ResponseReturnValue:
     """Read the uploaded file into a new import in preview (nothing else is written) and show its mapping."""
-    try:
-        allow_upload_body("IMPORT_MAX_BYTES")
-        upload = request.files.get("file")
-    except RequestEntityTooLarge:
-        return index([service.too_large_message()], 413)
+    upload = request.files.get("file")  # the body may be as large as the import limit: declared in app.pages
     if upload is None or not upload.filename:
-        return index(["Choose a CSV or XLSX file to upload."], 400)
+        return _start_page(["Choose a CSV or XLSX file to upload."], 400)
     try:
-        batch = service.create_batch(_user(), upload.filename, upload.read())
+        data = upload.read()
+    finally:  # a large file is spooled to a temporary file: closed now, not by the garbage collector
+        upload.close()
+    try:
+        batch = service.create_batch(_user(), upload.filename, data)
     except APIError as error:
         db.session.rollback()
-        return index([str(error.detail)], error.status)
+        return _start_page([str(error.detail)], error.status)
     db.session.flush()  # the batch's id, for its page (serve_page commits)
     return redirect(url_for("pages.import_mapping", batch_id=batch.id), 303)
 
@@ -150,13 +164,11 @@ def rows(batch_id: uuid.UUID) -> ResponseReturnValue:
     if batch.state != "preview":
         return redirect(url_for("pages.import_result", batch_id=batch.id))
     show = request.args.get("show") or ""
-    if show not in ROW_FILTERS:
+    if show and show not in ROW_FILTERS:
         return redirect(url_for("pages.import_rows", batch_id=batch.id))
     user = _user()
     page = _page_of(
-        lambda: paginate_items(
-            lambda offset, size: service.batch_rows(batch, user, show or None, offset, size)
-        )
+        lambda: paginate_items(lambda offset, size: service.batch_rows(batch, user, show or None, offset, size))
     )
     if page is None:
         return redirect(url_for("pages.import_rows", batch_id=batch.id, show=show or None))
@@ -214,7 +226,8 @@ def delete(batch_id: uuid.UUID) -> ResponseReturnValue:
         service.delete_batch(batch, _user())
     except APIError as error:
         db.session.rollback()
-        return render_template("pages/imports/delete.html", batch=_batch(batch_id), error=str(error.detail)), error.status
+        page = render_template("pages/imports/delete.html", batch=_batch(batch_id), error=str(error.detail))
+        return page, error.status
     if was == "committed":
         flash(f"The import of {batch.filename or 'the file'} was undone: what it added is gone.", "success")
     else:
@@ -222,18 +235,9 @@ def delete(batch_id: uuid.UUID) -> ResponseReturnValue:
     return redirect(url_for("pages.import_wizard"), 303)
 
 
-def register(blueprint: Any) -> None:
-    """Add the wizard's views to the pages' blueprint (which serves each behind its sign-in and CSRF check)."""
-    routes = (
-        ("/imports/", "import_wizard", index, ["GET"]),
-        ("/imports/", "import_upload", upload, ["POST"]),
-        ("/imports/<uuid:batch_id>/", "import_mapping", mapping, ["GET"]),
-        ("/imports/<uuid:batch_id>/", "import_change", change, ["POST"]),
-        ("/imports/<uuid:batch_id>/rows/", "import_rows", rows, ["GET"]),
-        ("/imports/<uuid:batch_id>/commit/", "import_commit", commit, ["POST"]),
-        ("/imports/<uuid:batch_id>/result/", "import_result", result, ["GET"]),
-        ("/imports/<uuid:batch_id>/delete/", "import_confirm_delete", confirm_delete, ["GET"]),
-        ("/imports/<uuid:batch_id>/delete/", "import_delete", delete, ["POST"]),
-    )
-    for rule, endpoint, view, methods in routes:
-        blueprint.add_url_rule(rule, endpoint, view, methods=methods, login=True)
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A body over the upload's limit (refused while reading it): the limit beside the file field."""
+    if request.endpoint != "pages.import_upload":
+        return http_error(error)
+    db.session.rollback()
+    return _start_page([service.too_large_message()], 413)
