@@ -1,6 +1,6 @@
 """How large a request body may be, per endpoint, from the settings in app/config.py alone.
 
-Every body is capped by `MAX_CONTENT_LENGTH` (JSON and everything else), except the three uploads, whose
+Every body is capped by `MAX_CONTENT_LENGTH` (JSON and everything else), except the uploads, whose
 file has a setting of its own; their body may be that file plus a multipart envelope (boundaries,
 part headers, the import's option fields). nginx.conf sets `client_max_body_size` per location to
 exactly these numbers (tests/test_limits.py compares them with the defaults).
@@ -20,6 +20,7 @@ UPLOAD_LIMIT_SETTINGS = {
     "/api/private-image": "IMAGE_MAX_BYTES",
     "/api/imports": "IMPORT_MAX_BYTES",
     "/api/imports/account": "ACCOUNT_IMPORT_MAX_BYTES",
+    "/account/restore": "ACCOUNT_IMPORT_MAX_BYTES",  # the Account page's restore form (app/pages)
     "/account/imports": "IMPORT_MAX_BYTES",  # the import wizard's upload
 }
 

@@ -42,6 +42,8 @@ class OpenIDProvider:
     grants: dict[str, Grant] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) as received
     token_requests: list[dict[str, str]] = field(default_factory=list)
+    # The redirect URIs registered for the client: the React client's pop-up, and the pages' callback.
+    redirect_uris: set[str] = field(default_factory=lambda: {"postmessage"})
     base_url: str = ""
 
     @property
@@ -117,7 +119,7 @@ class OpenIDProvider:
         if request.form.get("grant_type") != "authorization_code":
             return self._json({"error": "unsupported_grant_type"}, 400)
         grant = self.grants.pop(request.form.get("code", ""), None)  # a code works once
-        if grant is None or request.form.get("redirect_uri") != "postmessage":
+        if grant is None or request.form.get("redirect_uri") not in self.redirect_uris:
             return self._json({"error": "invalid_grant", "error_description": "Bad Request"}, 400)
         key = grant.key or self.key
         id_token = grant.id_token

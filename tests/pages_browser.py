@@ -8,12 +8,14 @@
 - `shoot(page, server, name)`: a full-page screenshot in tests/artifacts/pages/ (git-ignored), path printed;
 - `assert_accessible(page)`: axe-core (npm, tests/browser/package.json, installed on first use with
   `npm ci`) run in the page: no serious or critical violation;
-- `assert_clean(watch)`: no console error, CSP violation or request that left the machine.
+- `PagesClient(server.url)`: the pages over plain HTTP (requests), signed in, for concurrent requests;
+- `assert_clean(page, watch)`: no console error, CSP violation, failed asset or request that left the machine.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from conftest import _postgres_database
 from infra import flask, free_port, start_gunicorn, stop_process, wait_for_http
 
@@ -37,12 +40,16 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 EMAIL = "pages@example.com"
 PASSWORD = "a long and secret pages password"
 BLOCKING_IMPACTS = ("serious", "critical")
+SESSION_COOKIE = "appl_tracky_session"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+DOCUMENT_STATUS_MESSAGE = "Failed to load resource: the server responded with a status of 4"
 
 # Runs before any script of a page: records every CSP violation the browser reports.
 RECORD_CSP_VIOLATIONS = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI}`);
+  const where = `${event.sourceFile}:${event.lineNumber}:${event.columnNumber}`;
+  window.__cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI} at ${where}`);
 });
 """
 
@@ -92,6 +99,16 @@ class PageWatch:
 
     console: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # scripts, styles, htmx requests answered >= 400
+
+    def record_console(self, message: Any) -> None:
+        # A page answered with its form's errors (4xx) is logged as a failed load: that is not a fault.
+        if message.type == "error" and not message.text.startswith(DOCUMENT_STATUS_MESSAGE):
+            self.console.append(message.text)
+
+    def record_response(self, response: Any) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.failed.append(f"{response.status} {response.url}")
 
     def violations(self, page: Any) -> list[str]:
         return page.evaluate("window.__cspViolations || []")
@@ -115,7 +132,8 @@ def new_page(browser: Any, server: PagesServer, **context_options: Any) -> tuple
 
     context.route("**/*", only_loopback)
     page = context.new_page()
-    page.on("console", lambda m: m.type == "error" and watch.console.append(m.text))
+    page.on("console", watch.record_console)
+    page.on("response", watch.record_response)
     page.on("pageerror", lambda error: watch.console.append(f"uncaught: {error}"))
     return page, watch
 
@@ -176,3 +194,46 @@ def assert_clean(page: Any, watch: PageWatch) -> None:
     assert watch.violations(page) == [], watch.violations(page)
     assert watch.console == [], watch.console
     assert watch.blocked == [], watch.blocked
+    assert watch.failed == [], watch.failed
+
+
+class PagesClient:
+    """The pages over real HTTP without a browser (for concurrent requests): signs in through the form and
+    sends the session cookie itself, as a browser does for 127.0.0.1 (requests keeps Secure cookies to
+    HTTPS)."""
+
+    def __init__(self, base_url: str, email: str = EMAIL, password: str = PASSWORD) -> None:
+        self.base_url = base_url
+        self.cookie = ""
+        answer = self.post("/account/sign-in/", "/account/sign-in/", {"email": email, "password": password})
+        assert answer.status_code == 303, answer.text
+
+    def _remember(self, answer: requests.Response) -> requests.Response:
+        for cookie in answer.cookies:
+            if cookie.name == SESSION_COOKIE:
+                self.cookie = cookie.value or ""
+        return answer
+
+    def get(self, path: str) -> requests.Response:
+        headers = {"Cookie": f"{SESSION_COOKIE}={self.cookie}"} if self.cookie else {}
+        answer = requests.get(self.base_url + path, headers=headers, allow_redirects=False, timeout=60)
+        return self._remember(answer)
+
+    def csrf_token(self, page: str) -> str:
+        match = CSRF_FIELD.search(self.get(page).text)
+        assert match, f"no CSRF field on {page}"
+        return match.group(1)
+
+    def post(self, page: str, action: str, data: dict[str, str], files: dict | None = None) -> requests.Response:
+        """POST the form at `action` with the CSRF token of `page`."""
+        token = self.csrf_token(page)
+        headers = {"Cookie": f"{SESSION_COOKIE}={self.cookie}"}
+        answer = requests.post(
+            self.base_url + action,
+            data={**data, "csrf_token": token},
+            files=files,
+            headers=headers,
+            allow_redirects=False,
+            timeout=120,
+        )
+        return self._remember(answer)

@@ -7,6 +7,7 @@ hidden field, POST the fields with it.
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 from conftest import PASSWORD
@@ -42,7 +43,7 @@ def field_errors(response: TestResponse, field: str) -> list[str]:
     """The messages shown under the field named `field` (its id, without a form prefix)."""
     html = response.get_data(as_text=True)
     block = re.search(rf'<ul class="field-errors" id="{re.escape(field)}-error">(.*?)</ul>', html, re.S)
-    return re.findall(r"<li>(.*?)</li>", block.group(1), re.S) if block else []
+    return [unescape(item) for item in re.findall(r"<li>(.*?)</li>", block.group(1), re.S)] if block else []
 
 
 def form_errors(response: TestResponse) -> list[str]:

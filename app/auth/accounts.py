@@ -1,4 +1,4 @@
-"""Accounts as the sign-in paths see them: password check, external identities, password change."""
+"""Accounts as the sign-in paths see them: password check, external identities, password change, deletion."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app.auth.passwords import password_problems
 from app.errors import APIError
 from app.extensions import db
 from app.models import User, normalize_email
+from app.storage import delete_user_images
 
 INACTIVE_OR_WRONG = "No active account found with the given credentials."
 
@@ -88,3 +89,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if problems:
         raise ValidationError({"new_password": problems})
     user.set_password(new_password)
+
+
+def delete_account(user: User) -> None:
+    """Delete the account and, by the database's ON DELETE CASCADE, everything it owns; its stored image
+    files go once the deletion has committed. Not committed."""
+    delete_user_images(user)  # rows now, files after the commit
+    db.session.delete(user)

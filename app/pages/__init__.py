@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.pages import account, assets, imports, sign_in
+from app.pages import account, assets, exports, feeds, imports, sign_in
 from app.pages.blueprint import PageBlueprint, install_policies
 
 blueprint = PageBlueprint("pages", __name__, url_prefix="/account", template_folder="templates")
@@ -25,11 +25,20 @@ NAV = (
 )
 
 
+ROOT_URL = "/account/"
+
+
 @blueprint.app_template_global()
 def nav_items() -> list[tuple[str, str, bool]]:
     """(url, label, is the current page) for each page of the navigation that exists."""
-    views = current_app.view_functions
-    return [(url_for(endpoint), label, request.endpoint == endpoint) for endpoint, label in NAV if endpoint in views]
+    items = []
+    for endpoint, label in NAV:
+        if endpoint in current_app.view_functions:
+            url = url_for(endpoint)
+            # A section's own pages (/account/exports/activity...) are in it; the Account page is the root.
+            current = request.path == url or (url != ROOT_URL and request.path.startswith(url))
+            items.append((url, label, current))
+    return items
 
 
 blueprint.add_app_template_global(assets.asset_url, "asset_url")
@@ -41,6 +50,24 @@ blueprint.add_url_rule("/sign-in/google/", view_func=sign_in.google_start, login
 blueprint.add_url_rule("/sign-in/google/callback/", view_func=sign_in.google_callback, login=False)
 
 blueprint.add_url_rule("/", view_func=account.account, login=True)
+blueprint.add_url_rule("/names/", "account_names", account.names, methods=["POST"], login=True)
+blueprint.add_url_rule("/password/", "account_password", account.password, methods=["POST"], login=True)
+blueprint.add_url_rule(
+    "/log-out-everywhere/", "account_log_out_everywhere", account.log_out_everywhere, methods=["POST"], login=True
+)
+blueprint.add_url_rule(
+    "/restore/", "account_restore", account.restore, methods=["POST"], login=True, upload="ACCOUNT_IMPORT_MAX_BYTES"
+)
+blueprint.add_url_rule("/delete/", "account_delete", account.delete, methods=["POST"], login=True)
+
+blueprint.add_url_rule("/exports/", view_func=exports.exports, login=True)
+blueprint.add_url_rule("/exports/applications", "export_applications", exports.applications, login=True)
+blueprint.add_url_rule("/exports/activity", "export_activity", exports.activity, login=True)
+blueprint.add_url_rule("/exports/account.json", "export_account", exports.account_file, login=True)
+
+blueprint.add_url_rule("/feeds/", view_func=feeds.feeds, login=True)
+blueprint.add_url_rule("/feeds/", "create_feed", feeds.create_feed, methods=["POST"], login=True)
+blueprint.add_url_rule("/feeds/<uuid:feed_id>/revoke/", "revoke_feed", feeds.revoke_feed, methods=["POST"], login=True)
 
 # The import wizard (app/pages/imports.py): one URL per step, each a plain form that works without JavaScript.
 STEP = "/imports/<uuid:batch_id>/"

@@ -67,15 +67,12 @@ def serve_page(view: Callable[..., Any], *, login: bool) -> Callable[..., Any]:
 
 
 class PageBlueprint(Blueprint):
-    """A blueprint whose every view declares `login=` and is served by `serve_page`.
-
-    A view that takes a file declares `upload="<SETTING>"` (app.limits): its body may then be that large,
-    which must be allowed before the CSRF check reads the form.
-    """
+    """A blueprint whose every view declares `login=` and is served by `serve_page`; a view that takes a
+    file larger than MAX_CONTENT_LENGTH names the setting that caps it (`upload="IMPORT_MAX_BYTES"`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.upload_settings: dict[str, str] = {}  # endpoint -> the setting that caps its file
+        self.upload_settings: dict[str, str] = {}  # endpoint -> the setting capping its file
 
     def add_url_rule(
         self,
@@ -97,16 +94,14 @@ class PageBlueprint(Blueprint):
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
-def _allow_declared_upload() -> None:
+def _check_csrf() -> None:
+    if request.method in SAFE_METHODS:
+        return
     blueprint = current_app.blueprints.get(request.blueprint or "")
     setting = getattr(blueprint, "upload_settings", {}).get(request.endpoint)
-    if setting is not None:
+    if setting is not None:  # the CSRF check reads the form: let it hold the file first
         allow_upload_body(setting)
-
-
-def _check_csrf() -> None:
-    if request.method not in SAFE_METHODS:
-        csrf.protect()
+    csrf.protect()
 
 
 ERROR_TEXT = {
@@ -123,14 +118,15 @@ CSRF_TEXT = (
 
 
 def error_page(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """An HTML error page (the API's errors stay JSON)."""
+    """An HTML error page (the API's errors stay JSON); an htmx request gets it in place of the content."""
     response = make_response(render_template("pages/error.html", status=status, message=message), status)
     response.headers.update(headers or {})
+    if request.headers.get("HX-Request") == "true":  # htmx swaps the whole content, not the part it asked for
+        response.headers.update({"HX-Retarget": "#main", "HX-Reselect": "#main", "HX-Reswap": "outerHTML"})
     return response
 
 
-def http_error(error: HTTPException) -> Response:
-    """The HTML page of an HTTP error a page raised."""
+def _http_error(error: HTTPException) -> Response:
     db.session.rollback()
     status = error.code or 500
     if isinstance(error, CSRFError):
@@ -141,14 +137,15 @@ def http_error(error: HTTPException) -> Response:
 
 def _api_error(error: APIError) -> Response:
     db.session.rollback()
-    detail = error.detail if isinstance(error.detail, str) else ERROR_TEXT.get(error.status, "Error.")
+    # The API's "Not found." says less than the page's text; other details say what went wrong.
+    detail = error.detail if isinstance(error.detail, str) and error.status != 404 else None
+    detail = detail or ERROR_TEXT.get(error.status, "Error.")
     return error_page(error.status, detail, error.headers)
 
 
 def install_policies(blueprint: Blueprint) -> None:
     """CSRF before every page, the security headers after, HTML for the errors a page raises."""
-    blueprint.before_request(_allow_declared_upload)
     blueprint.before_request(_check_csrf)
     blueprint.after_request(add_security_headers)
-    blueprint.register_error_handler(HTTPException, http_error)
+    blueprint.register_error_handler(HTTPException, _http_error)
     blueprint.register_error_handler(APIError, _api_error)

@@ -30,6 +30,15 @@ class FormErrors(dict[str, list[str]]):
         return errors
 
     @classmethod
+    def under(cls, name: str, error: ValidationError, most: int = 20) -> FormErrors:
+        """Every message of `error` under the one field `name` (a file whose content was refused),
+        each with its place in the file, the first `most` of them."""
+        lines = _flatten(error.messages)
+        if len(lines) > most:
+            lines = [*lines[:most], f"… and {len(lines) - most} more."]
+        return cls({name: lines})
+
+    @classmethod
     def form(cls, message: str) -> FormErrors:
         return cls({FORM: [message]})
 

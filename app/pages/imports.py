@@ -24,7 +24,7 @@ from app.imports.preview import ROW_FILTERS
 from app.models import User
 from app.models.import_batch import ImportBatch, ImportRecord
 from app.pages import mapping_form
-from app.pages.blueprint import http_error
+from app.pages.blueprint import ERROR_TEXT, error_page
 from app.pages.forms import FORM
 from app.permissions import visible
 
@@ -238,6 +238,6 @@ def delete(batch_id: uuid.UUID) -> ResponseReturnValue:
 def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     """A body over the upload's limit (refused while reading it): the limit beside the file field."""
     if request.endpoint != "pages.import_upload":
-        return http_error(error)
+        return error_page(413, ERROR_TEXT[413])
     db.session.rollback()
     return _start_page([service.too_large_message()], 413)

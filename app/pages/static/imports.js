@@ -1,4 +1,4 @@
-// The import wizard's enhancements: the drop zone, the live preview's error answers, the commit's busy state.
+// The import wizard's enhancements: the drop zone and the commit's busy state (htmx draws the live preview).
 "use strict";
 
 // Drop a file on the upload box: it becomes the file input's file, and the form is sent.
@@ -63,14 +63,6 @@ function enableBusyForms(root) {
     });
   });
 }
-
-// A refused change answers 400 with the form and its errors beside the fields: show it like a success.
-document.addEventListener("htmx:beforeSwap", (event) => {
-  if ([400, 409, 413].includes(event.detail.xhr.status)) {
-    event.detail.shouldSwap = true;
-    event.detail.isError = false;
-  }
-});
 
 document.addEventListener("DOMContentLoaded", () => {
   enableDropZones(document);

@@ -10,13 +10,12 @@ from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 
 from app.api import current_user, json_body, sign_in_limit
-from app.auth.accounts import change_password
+from app.auth.accounts import change_password, delete_account
 from app.auth.schemas import PasswordChangeSchema
 from app.models import User
 from app.ratelimits import user_or_address_key
 from app.resources.base import ResourceView, resource_blueprint
 from app.resources.users.schemas import UserSchema
-from app.storage import delete_user_images
 
 
 class UserView(ResourceView):
@@ -27,8 +26,7 @@ class UserView(ResourceView):
 
     def perform_delete(self, obj: User) -> None:
         """Delete the caller's own account with everything it owns, stored image files included."""
-        delete_user_images(obj)  # rows now, files once the deletion has committed
-        super().perform_delete(obj)
+        delete_account(obj)
 
 
 class PasswordChangeView(MethodView):

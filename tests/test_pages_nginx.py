@@ -1,0 +1,58 @@
+"""The /account/ pages behind the real nginx (nginx.conf, as the image renders it): the app's own CSP and
+security headers arrive once, not doubled or replaced by nginx's strict API policy, and the restore form
+takes an account file up to ACCOUNT_IMPORT_MAX_BYTES while other pages keep the small body limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from infra import Stack, nginx_stack
+from pages_browser import EMAIL, PASSWORD, PagesClient
+
+from app.pages.assets import ASSETS, ASSETS_VERSION
+from app.pages.security import PAGE_CSP
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    with nginx_stack({EMAIL: PASSWORD}) as running:
+        yield running
+
+
+def single(response: requests.Response, name: str) -> str:
+    values = response.raw.headers.getlist(name)
+    assert len(values) == 1, f"{name}: {values}"
+    return values[0]
+
+
+@pytest.mark.parametrize("path", ["/account/sign-in/", *(f"/account/assets/{ASSETS_VERSION}/{n}" for n in ASSETS)])
+def test_pages_and_assets_carry_the_apps_headers_once_through_nginx(stack: Stack, path: str) -> None:
+    response = requests.get(stack.url + path, timeout=10)
+    assert response.status_code == 200
+    assert single(response, "Content-Security-Policy") == PAGE_CSP
+    assert single(response, "X-Content-Type-Options") == "nosniff"
+    assert single(response, "X-Frame-Options") == "DENY"
+    assert single(response, "Referrer-Policy") == "strict-origin-when-cross-origin"
+    assert single(response, "Strict-Transport-Security").startswith("max-age=")
+
+
+def test_an_error_nginx_answers_itself_under_account_keeps_the_strict_policy(stack: Stack) -> None:
+    client = PagesClient(stack.url)
+    response = client.post("/account/", "/account/names/", {"first_name": "x" * (6 * MIB)})
+    assert response.status_code == 413  # nginx's own answer: the body is over the 5 MB + envelope cap
+    assert single(response, "Content-Security-Policy").startswith("default-src 'none'")
+
+
+def test_the_restore_form_takes_a_large_file_through_nginx_and_a_too_large_one_is_refused(stack: Stack) -> None:
+    client = PagesClient(stack.url)
+    big = b"[" + b" " * (8 * MIB) + b"{"  # past the general limit, under the account file's; malformed
+    response = client.post("/account/", "/account/restore/", {}, files={"file": ("account.json", big)})
+    assert response.status_code == 400, response.text[:300]  # the app read it and said why
+    assert "Malformed JSON in the uploaded file." in response.text
+    huge = b" " * (51 * MIB)
+    response = client.post("/account/", "/account/restore/", {}, files={"file": ("account.json", huge)})
+    assert response.status_code == 413
