@@ -21,6 +21,7 @@ from app.errors import APIError
 from app.extensions import db
 from app.imports import service
 from app.imports.preview import ROW_FILTERS
+from app.limits import megabytes
 from app.models import User
 from app.models.import_batch import ImportBatch, ImportRecord
 from app.pages import mapping_form
@@ -80,7 +81,7 @@ def _start_page(file_errors: list[str] | None = None, status: int = 200) -> Resp
             envelope=envelope,
             file_errors=file_errors or [],
             accept=ACCEPT,
-            max_size=service.too_large_message().removeprefix("The file is too large: "),
+            max_size=megabytes(service.limits()["bytes"]),
         ),
         status,
     )

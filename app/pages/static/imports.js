@@ -68,4 +68,14 @@ document.addEventListener("DOMContentLoaded", () => {
   enableDropZones(document);
   enableBusyForms(document);
 });
-document.addEventListener("htmx:afterSettle", () => enableBusyForms(document));
+// After the live preview is redrawn, say so to screen readers: the region stays, its text changes.
+function announcePreview() {
+  const live = document.getElementById("wizard-live");
+  const region = document.getElementById("preview-announcement");
+  if (live && region) region.textContent = live.dataset.summary || "";
+}
+
+document.addEventListener("htmx:afterSettle", () => {
+  enableBusyForms(document);
+  announcePreview();
+});
