@@ -21,6 +21,7 @@ UPLOAD_LIMIT_SETTINGS = {
     "/api/imports": "IMPORT_MAX_BYTES",
     "/api/imports/account": "ACCOUNT_IMPORT_MAX_BYTES",
     "/account/restore": "ACCOUNT_IMPORT_MAX_BYTES",  # the Account page's restore form (app/pages)
+    "/account/imports": "IMPORT_MAX_BYTES",  # the import wizard's upload
 }
 
 

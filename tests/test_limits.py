@@ -36,6 +36,7 @@ def test_nginx_caps_each_location_at_the_settings_defaults_plus_the_envelope() -
         "/api/imports": 10 * 1024 * 1024 + 64 * 1024,
         "/api/imports/account": 50 * 1024 * 1024 + 64 * 1024,
         "/account/restore": 50 * 1024 * 1024 + 64 * 1024,
+        "/account/imports": 10 * 1024 * 1024 + 64 * 1024,
     }
 
 

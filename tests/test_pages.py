@@ -3,6 +3,7 @@ each form's errors next to its fields."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
 import pytest
@@ -15,6 +16,7 @@ from app.extensions import limiter
 from app.models import User
 
 # Every page, with the method a browser uses on it: signed out, each redirects to the sign-in page.
+_BATCH = "/account/imports/00000000-0000-0000-0000-000000000000"  # the login is checked before the import is looked up
 SIGNED_OUT_PAGES = [
     ("GET", "/account/"),
     ("POST", "/account/names/"),
@@ -29,6 +31,10 @@ SIGNED_OUT_PAGES = [
     ("GET", "/account/feeds/"),
     ("POST", "/account/feeds/"),
     ("POST", "/account/feeds/00000000-0000-0000-0000-000000000000/revoke/"),
+    ("GET", "/account/imports/"),
+    ("POST", "/account/imports/"),
+    *(("GET", f"{_BATCH}/{step}") for step in ("", "rows/", "result/", "delete/")),
+    *(("POST", f"{_BATCH}/{step}") for step in ("", "commit/", "delete/")),
 ]
 
 
@@ -38,7 +44,7 @@ def test_every_page_of_the_app_is_in_the_signed_out_list(app: Flask) -> None:
     listed = {rule.split("?")[0] for _, rule in SIGNED_OUT_PAGES}
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("pages.") and rule.endpoint not in public:
-            example = rule.rule.replace("<uuid:feed_id>", "00000000-0000-0000-0000-000000000000")
+            example = re.sub(r"<uuid:\w+>", "00000000-0000-0000-0000-000000000000", rule.rule)
             assert example in listed, f"{rule.rule} is not in SIGNED_OUT_PAGES"
 
 

@@ -6,10 +6,13 @@ raises `ImportFileError` (400/409/413) with the reason when the file or the requ
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import Select
 from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import undefer
 
 from app.extensions import db
 from app.imports.date_evidence import decide_dates
@@ -26,6 +29,18 @@ from app.locking import lock_rows
 from app.models import User
 from app.models.base import utcnow
 from app.models.import_batch import ImportBatch
+from app.permissions import get_visible_or_404, visible
+
+
+def batches(user: User) -> Select:
+    """The user's imports, newest first (a query, for a page of them)."""
+    return visible(ImportBatch, user).order_by(ImportBatch.created_at.desc(), ImportBatch.id)
+
+
+def visible_batch(user: User, batch_id: uuid.UUID, *, content: bool = False) -> ImportBatch:
+    """The user's batch with that id (a 404 for a missing or foreign one); `content` loads the file too."""
+    options = (undefer(ImportBatch.content),) if content else ()
+    return get_visible_or_404(ImportBatch, batch_id, user, options=options)
 
 
 def limits() -> dict[str, int]:

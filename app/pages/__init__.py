@@ -8,8 +8,9 @@ service functions as the API; they never re-implement a rule.
 from __future__ import annotations
 
 from flask import current_app, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
-from app.pages import account, assets, exports, feeds, sign_in
+from app.pages import account, assets, exports, feeds, imports, sign_in
 from app.pages.blueprint import PageBlueprint, install_policies
 
 blueprint = PageBlueprint("pages", __name__, url_prefix="/account", template_folder="templates")
@@ -67,3 +68,18 @@ blueprint.add_url_rule("/exports/account.json", "export_account", exports.accoun
 blueprint.add_url_rule("/feeds/", view_func=feeds.feeds, login=True)
 blueprint.add_url_rule("/feeds/", "create_feed", feeds.create_feed, methods=["POST"], login=True)
 blueprint.add_url_rule("/feeds/<uuid:feed_id>/revoke/", "revoke_feed", feeds.revoke_feed, methods=["POST"], login=True)
+
+# The import wizard (app/pages/imports.py): one URL per step, each a plain form that works without JavaScript.
+STEP = "/imports/<uuid:batch_id>/"
+blueprint.add_url_rule("/imports/", view_func=imports.import_wizard, login=True)
+blueprint.add_url_rule(
+    "/imports/", "import_upload", imports.upload, methods=["POST"], login=True, upload="IMPORT_MAX_BYTES"
+)
+blueprint.add_url_rule(STEP, "import_mapping", imports.mapping, login=True)
+blueprint.add_url_rule(STEP, "import_change", imports.change, methods=["POST"], login=True)
+blueprint.add_url_rule(f"{STEP}rows/", "import_rows", imports.rows, login=True)
+blueprint.add_url_rule(f"{STEP}commit/", "import_commit", imports.commit, methods=["POST"], login=True)
+blueprint.add_url_rule(f"{STEP}result/", "import_result", imports.result, login=True)
+blueprint.add_url_rule(f"{STEP}delete/", "import_confirm_delete", imports.confirm_delete, login=True)
+blueprint.add_url_rule(f"{STEP}delete/", "import_delete", imports.delete, methods=["POST"], login=True)
+blueprint.register_error_handler(RequestEntityTooLarge, imports.too_large)

@@ -17,6 +17,8 @@ ASSETS: dict[str, str] = {
     "app.css": "app.css",
     "app.js": "app.js",
     "htmx.min.js": "vendor/htmx-2.0.11.min.js",
+    "imports.css": "imports.css",
+    "imports.js": "imports.js",
 }
 
 

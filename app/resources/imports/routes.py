@@ -8,7 +8,6 @@ from typing import Any
 from flask import request
 from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
-from sqlalchemy.orm import undefer
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import json_limits
@@ -18,7 +17,6 @@ from app.extensions import db
 from app.imports import service
 from app.limits import allow_upload_body
 from app.models.import_batch import ImportBatch
-from app.permissions import get_visible_or_404, visible
 from app.resources.imports.schemas import ImportBatchSchema, ImportBatchSummarySchema
 
 blueprint = ApiBlueprint("imports", __name__)
@@ -37,8 +35,7 @@ def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
 
 
 def _batch(batch_id: uuid.UUID, *, content: bool = False) -> ImportBatch:
-    options = (undefer(ImportBatch.content),) if content else ()
-    return get_visible_or_404(ImportBatch, batch_id, current_user(), options=options)
+    return service.visible_batch(current_user(), batch_id, content=content)
 
 
 def _form_options() -> dict[str, Any]:
@@ -58,8 +55,7 @@ def _form_options() -> dict[str, Any]:
 @blueprint.route("/api/imports/", methods=["GET"], strict_slashes=False, login=True)
 def list_batches() -> ResponseReturnValue:
     """List the caller's imports, newest first, with their counts."""
-    query = visible(ImportBatch, current_user()).order_by(ImportBatch.created_at.desc(), ImportBatch.id)
-    rows, envelope = paginate(query)
+    rows, envelope = paginate(service.batches(current_user()))
     return {**envelope, "results": ImportBatchSummarySchema(many=True).dump(rows)}
 
 
