@@ -45,6 +45,8 @@ def test_an_error_nginx_answers_itself_under_account_keeps_the_strict_policy(sta
     response = client.post("/account/", "/account/names/", {"first_name": "x" * (6 * MIB)})
     assert response.status_code == 413  # nginx's own answer: the body is over the 5 MB + envelope cap
     assert single(response, "Content-Security-Policy").startswith("default-src 'none'")
+    assert response.headers["Content-Type"].startswith("text/html")  # a page a browser shows, not the API's JSON
+    assert "The file is too large" in response.text and "Nothing was saved." in response.text
 
 
 def test_the_restore_form_takes_a_large_file_through_nginx_and_a_too_large_one_is_refused(stack: Stack) -> None:
@@ -56,3 +58,4 @@ def test_the_restore_form_takes_a_large_file_through_nginx_and_a_too_large_one_i
     huge = b" " * (51 * MIB)
     response = client.post("/account/", "/account/restore/", {}, files={"file": ("account.json", huge)})
     assert response.status_code == 413
+    assert "The file is too large" in response.text
