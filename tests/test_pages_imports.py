@@ -15,10 +15,12 @@ from flask.testing import FlaskClient
 from pages_support import csrf_token, form_errors, sign_in, submit
 from pages_support import field_errors as escaped_field_errors
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from app.extensions import db
+from app.imports.writer import BulkWriter
 from app.models import Application, Company
 from app.models.import_batch import ImportBatch
 from tests.import_support import applications, fixture, upload_ok
@@ -209,7 +211,8 @@ def test_upload_makes_a_preview_and_writes_no_application(app, web):
     assert page.status_code == 200
     html = _html(page)
     assert "Nothing has been written to your applications yet" in html
-    assert '<option value="Read me" selected>' in html and '<option value="Applications">' in html
+    # The data sheet is found on its own: the first sheet is prose.
+    assert '<option value="Applications" selected>' in html and '<option value="Read me">' in html
     assert _batch(app, batch_id).state == "preview"
     assert _count(app, Application) == 0 and _count(app, Company) == 0
 
@@ -226,18 +229,21 @@ def test_the_page_and_the_api_preview_a_file_alike(app, web, alice_api):
 
 
 def _applications_sheet(web: FlaskClient) -> str:
-    batch_id = _uploaded(web, fixture(WORKBOOK), WORKBOOK)
-    response = _change(web, batch_id, {**_form_of(web, batch_id), "sheet": "Applications"})
-    assert response.status_code == 303, _html(response)
-    return batch_id
+    return _uploaded(web, fixture(WORKBOOK), WORKBOOK)  # the upload reads the Applications sheet
 
 
 def test_choosing_a_sheet_reads_its_own_header_and_columns(app, web):
     batch_id = _applications_sheet(web)
     options = _batch(app, batch_id).options
-
     assert options["sheet"] == "Applications" and options["header_row"] == 4
     assert [c["header"] for c in options["columns"]][:3] == ["Company", "Role", "Status"]
+
+    response = _change(web, batch_id, {**_form_of(web, batch_id), "sheet": "2024"})
+
+    assert response.status_code == 303, _html(response)
+    options = _batch(app, batch_id).options
+    assert options["sheet"] == "2024" and options["header_row"] == 1
+    assert [c["header"] for c in options["columns"]][:3] == ["Employer", "Job title", "Stage"]
 
 
 def test_a_sheet_the_workbook_lacks_is_refused_beside_the_sheet_field(app, web):
@@ -249,7 +255,7 @@ def test_a_sheet_the_workbook_lacks_is_refused_beside_the_sheet_field(app, web):
     assert field_errors(response, "sheet") == [
         "The workbook has no sheet 'Nope'; its sheets are: Read me, Applications, 2024."
     ]
-    assert _batch(app, batch_id).options["sheet"] == "Read me"
+    assert _batch(app, batch_id).options["sheet"] == "Applications"
 
 
 @pytest.mark.parametrize(
@@ -423,6 +429,61 @@ def test_commit_writes_the_preview_and_the_result_page_shows_each_row(app, web, 
     result = " ".join(_html(web.get(response.headers["Location"])).split())
     assert "3 new applications, 0 updated, 0 unchanged, 0 skipped, from 3 rows." in result
     assert "Undo this import" in result
+
+
+def _large_tracker(rows: int) -> bytes:
+    lines = ["Company,Position,Status,Date"] + [f"Company {n},Engineer {n},Applied,2024-03-01" for n in range(rows)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_large_commit_streams_the_rows_written_then_commits_all_of_them(app, web, alice_api):
+    batch_id = _uploaded(web, _large_tracker(1200))
+
+    response = submit(web, _mapping_url(batch_id), f"{WIZARD}{batch_id}/commit/", {}, buffered=False)
+
+    assert response.status_code == 200
+    assert response.headers["X-Accel-Buffering"] == "no"
+    chunks = [chunk.decode() for chunk in response.response]  # read as the browser would, chunk by chunk
+    page = "".join(chunks)
+    written = [int(n) for n in re.findall(r'<progress max="1200" value="(\d+)"', page)]
+    assert written == [0, 250, 500, 750, 1000]
+    first_progress = next(i for i, chunk in enumerate(chunks) if "<progress" in chunk)
+    assert first_progress < len(chunks) - 1  # the progress comes before the end, not all at once
+    assert "All 1200 rows are written." in page and f'href="{WIZARD}{batch_id}/result/"' in page
+    response.close()
+    assert _batch(app, batch_id).state == "committed"
+    assert len(applications(alice_api)) == 1200
+
+
+def test_a_large_commit_failing_midway_writes_nothing_and_says_so(app, web, alice_api, monkeypatch):
+    batch_id = _uploaded(web, _large_tracker(1200))
+    original = BulkWriter.add
+    calls = []
+
+    def add_then_fail(self: BulkWriter, plan: Any) -> None:
+        calls.append(plan)
+        if len(calls) == 800:
+            raise SQLAlchemyError("the database went away")
+        original(self, plan)
+
+    monkeypatch.setattr(BulkWriter, "add", add_then_fail)
+    response = submit(web, _mapping_url(batch_id), f"{WIZARD}{batch_id}/commit/", {}, buffered=False)
+    page = "".join(chunk.decode() for chunk in response.response)
+    response.close()
+
+    assert "Nothing was written" in page and "All 1200 rows are written." not in page
+    assert _batch(app, batch_id).state == "preview"
+    assert _count(app, Application) == 0 and _count(app, Company) == 0
+
+
+def test_a_large_commit_refused_before_it_starts_answers_its_status_not_a_stream(app, web, alice_api):
+    batch_id = _uploaded(web, _large_tracker(1200))
+    assert "All 1200 rows are written." in _html(submit(web, _mapping_url(batch_id), f"{WIZARD}{batch_id}/commit/", {}))
+
+    again = submit(web, f"{WIZARD}{batch_id}/result/", f"{WIZARD}{batch_id}/commit/", {})
+
+    assert again.status_code == 303  # back to the result, with the reason flashed (a stream would be a 200)
+    assert len(applications(alice_api)) == 1200
 
 
 def test_a_second_commit_is_refused_and_writes_nothing_more(app, web, alice_api):

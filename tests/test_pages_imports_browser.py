@@ -103,11 +103,12 @@ def test_the_whole_wizard_on_a_messy_workbook(server: PagesServer, browser: Any)
         page.wait_for_url(re.compile(r".*/account/imports/[0-9a-f-]{36}/$"))
         batch_url = page.url
         sheet = page.get_by_label("Sheet", exact=True)
-        assert sheet.input_value() == "Read me"  # the first sheet is prose, not the data
-        assert page.get_by_text("No column holds the company or the position").is_visible()
-        _step(page, server, "wizard-2a-first-sheet", phone=False)
+        assert sheet.input_value() == "Applications"  # found on its own: the first sheet is prose, not the data
+        _redrawn(page, lambda: sheet.select_option("2024"))
+        assert page.get_by_label("Header row", exact=True).input_value() == "1"
+        _step(page, server, "wizard-2a-other-sheet", phone=False)
 
-        # Choose the sheet: the header is found on row 4 and the columns proposed, without a page load.
+        # Choose the sheet back: the header is found on row 4 and the columns proposed, without a page load.
         _redrawn(page, lambda: sheet.select_option("Applications"))
         assert page.url == batch_url
         assert page.get_by_label("Header row", exact=True).input_value() == "4"

@@ -7,6 +7,7 @@ raises `ImportFileError` (400/409/413) with the reason when the file or the requ
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from flask import current_app
@@ -187,6 +188,13 @@ def batch_rows(batch: ImportBatch, user: User, show: str | None, offset: int, si
 
 def commit_batch(batch: ImportBatch, user: User) -> None:
     """Write the batch's rows (creates, updates, records) in the caller's transaction."""
+    for _ in commit_steps(batch, user):
+        pass
+
+
+def commit_steps(batch: ImportBatch, user: User, every: int = 250) -> Iterator[int]:
+    """`commit_batch`, one step at a time: 0 once the batch is locked and every check passed (a refusal
+    raises before that), then the number of rows written every `every` rows, for a page's progress."""
     lock_batch(batch, user)
     if batch.state != "preview":
         raise ImportFileError(409, f"This import is already {batch.state}.")
@@ -198,8 +206,11 @@ def commit_batch(batch: ImportBatch, user: User) -> None:
         raise ImportFileError(409, "This import's stored counts are malformed: discard it and upload the file again.")
     db.session.flush()  # the batch row must exist before its records
     writer = BulkWriter(batch, user, ExistingIndex(user))
-    for plan in plan_rows(_source(batch.content, options["sheet"]), options, limits()["rows"]):
+    yield 0
+    for number, plan in enumerate(plan_rows(_source(batch.content, options["sheet"]), options, limits()["rows"]), 1):
         writer.add(plan)
+        if number % every == 0:
+            yield number
     counts = writer.finish()
     batch.counts = {**batch.counts, **counts}
     batch.state = "committed"

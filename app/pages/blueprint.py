@@ -4,7 +4,9 @@ A page is added through `PageBlueprint` and declares `login=True` or `login=Fals
 Signed out, a page that needs a login redirects to the sign-in page, which brings the user back. Every
 POST must carry the session's CSRF token (Flask-WTF's CSRFProtect, checked here and nowhere else: the
 API has no cookie to forge). A view that answers below 400 has its writes committed; one that answers
-with its form's errors (4xx) has them rolled back, so a refused form never writes half a change.
+with its form's errors (4xx) has them rolled back, so a refused form never writes half a change. A page
+that streams its work (a large import's commit, with its progress) ends its transaction in its own body:
+it answers a `SelfCommittingResponse`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def _to_sign_in() -> Response:
     return redirect(url_for(SIGN_IN_ENDPOINT, next=safe_next(target)), 303)
 
 
+class SelfCommittingResponse(Response):
+    """A streamed page whose body commits or rolls back its own transaction once its work is done."""
+
+
 def serve_page(view: Callable[..., Any], *, login: bool) -> Callable[..., Any]:
     """`view` behind its login (a redirect to sign in), as the acting user, with one commit or rollback."""
 
@@ -56,7 +62,7 @@ def serve_page(view: Callable[..., Any], *, login: bool) -> Callable[..., Any]:
             return _to_sign_in()
         with acting_as(current_user._get_current_object()) if login else nullcontext():
             response = make_response(view(*args, **kwargs))
-        if request.method not in SAFE_METHODS:
+        if request.method not in SAFE_METHODS and not isinstance(response, SelfCommittingResponse):
             if response.status_code < 400:
                 db.session.commit()
             else:

@@ -7,13 +7,17 @@ messages beside the controls they concern. Nothing reaches the user's applicatio
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from marshmallow import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api import paginate, paginate_items
@@ -25,9 +29,9 @@ from app.limits import megabytes
 from app.models import User
 from app.models.import_batch import ImportBatch, ImportRecord
 from app.pages import mapping_form
-from app.pages.blueprint import ERROR_TEXT, error_page
+from app.pages.blueprint import ERROR_TEXT, SelfCommittingResponse, error_page
 from app.pages.forms import FORM
-from app.permissions import visible
+from app.permissions import acting_as, visible
 
 ACCEPT = ",".join(
     (
@@ -40,6 +44,10 @@ ACCEPT = ",".join(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
 )
+# From this many rows, the commit's page streams its progress (smaller files take well under a second).
+STREAMED_FROM_ROWS = 1000
+PROGRESS_MARKER = "<!-- the rows written so far -->"  # where committing.html takes the streamed lines
+log = logging.getLogger(__name__)
 FILTER_LABELS = {
     "": "Every row",
     "problems": "With problems",
@@ -187,10 +195,18 @@ def rows(batch_id: uuid.UUID) -> ResponseReturnValue:
 
 
 def commit(batch_id: uuid.UUID) -> ResponseReturnValue:
-    """Step 4: write the import, in one transaction, then show what it did."""
+    """Step 4: write the import, in one transaction, then show what it did; a large file's page streams
+    the rows written so far while it works (every row or none: the transaction ends after the last)."""
     batch = _batch(batch_id, content=True)
+    user = _user()
+    steps = service.commit_steps(batch, user)
+    total = batch.counts.get("rows", 0) if isinstance(batch.counts, dict) else 0
+    streamed = isinstance(total, int) and total >= STREAMED_FROM_ROWS
     try:
-        service.commit_batch(batch, _user())
+        next(steps)  # the lock and every check: a refusal answers here, before anything is streamed
+        if not streamed:
+            for _ in steps:
+                pass
     except APIError as error:
         db.session.rollback()
         batch = _batch(batch_id)
@@ -198,7 +214,55 @@ def commit(batch_id: uuid.UUID) -> ResponseReturnValue:
             flash(str(error.detail), "error")
             return redirect(url_for("pages.import_result", batch_id=batch.id), 303)
         return _mapping_page(batch, {"commit": [str(error.detail)]}, status=error.status)
-    return redirect(url_for("pages.import_result", batch_id=batch.id), 303)
+    if not streamed:
+        return redirect(url_for("pages.import_result", batch_id=batch.id), 303)
+    # The checks passed. The stream's body runs after this request's transaction has ended, so it commits
+    # again in a transaction of its own (checked again under its lock: a concurrent commit is refused).
+    steps.close()
+    page = render_template("pages/imports/committing.html", filename=batch.filename, total=total)
+    before, after = page.split(PROGRESS_MARKER)
+    batch_id, user_id = batch.id, user.id  # the body runs after this request's session has closed
+
+    def body() -> Iterator[str]:
+        yield before
+        for step in _committing(batch_id, user_id, total):
+            yield render_template("pages/imports/_commit_step.html", step=step, total=total, batch_id=batch_id)
+        yield after
+
+    # nginx passes each line on as it comes (no proxy buffering), so the browser draws the progress.
+    return SelfCommittingResponse(
+        stream_with_context(body()), mimetype="text/html", headers={"X-Accel-Buffering": "no"}
+    )
+
+
+@dataclass(frozen=True)
+class CommitStep:
+    rows: int
+    done: bool = False
+    error: str | None = None
+
+
+def _committing(batch_id: uuid.UUID, user_id: uuid.UUID, total: int) -> Iterator[CommitStep]:
+    """The rows written so far, then the end: the transaction committed, or rolled back with its reason."""
+    try:
+        user = db.session.get(User, user_id)
+        if user is None or not user.is_active:
+            raise APIError(403, "This account can no longer import.")
+        with acting_as(user):
+            batch = service.visible_batch(user, batch_id, content=True)
+            for rows in service.commit_steps(batch, user):
+                yield CommitStep(rows)
+        db.session.commit()
+    except APIError as error:
+        db.session.rollback()
+        yield CommitStep(0, error=f"{error.detail} Nothing was written.")
+        return
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("import commit failed while streaming its progress")
+        yield CommitStep(0, error="The database could not write the import. Nothing was written: try again.")
+        return
+    yield CommitStep(total, done=True)
 
 
 def result(batch_id: uuid.UUID) -> ResponseReturnValue:

@@ -38,8 +38,8 @@ function enableDropZones(root) {
   });
 }
 
-// The commit writes every row in one transaction, so no part of it is visible (or countable) before the
-// end: the page says so and counts the seconds, rather than drawing a progress it cannot know.
+// Until the commit's answer starts (a large file's answer then streams the rows written), the form says
+// it is at work and counts the seconds.
 function enableBusyForms(root) {
   root.querySelectorAll("form[data-busy-form]").forEach((form) => {
     if (form.dataset.busyReady) return;
