@@ -10,6 +10,11 @@ Every test that uses `app` runs twice: on SQLite and on PostgreSQL. PostgreSQL i
 TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres); the suite creates its own
 database there and drops it at the end. Without a server those runs are skipped, unless
 REQUIRE_POSTGRES=1 (as in CI), which makes a missing server a failure.
+
+`make test` runs the suite on pytest-xdist workers (TEST_WORKERS in the Makefile). Each worker has its own
+databases (their names carry its pid), apps and image folder; test ids must not be random (every worker
+collects the same tests), and a module that starts servers for all its tests is marked
+`pytest.mark.xdist_group` so one worker runs it.
 """
 
 from __future__ import annotations
