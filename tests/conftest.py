@@ -50,7 +50,7 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
             # A commit returns before its WAL reaches the disk (only a crash of the server could lose it):
-            # what another session sees, locks and isolation are unchanged, and fsyncs no longer dominate.
+            # what another session sees, locks and isolation are unchanged; commits no longer wait on the disk.
             connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except sa.exc.OperationalError as exc:
         admin.dispose()
