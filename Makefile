@@ -50,8 +50,12 @@ migrate: install ## Apply the database migrations and create the global labels
 run: migrate ## Serve on http://127.0.0.1:5000 (SQLite in instance/ unless DATABASE_URL is set)
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-test: install-dev ## The whole test suite, on SQLite and PostgreSQL
-	$(BIN)/pytest $(PYTEST_ARGS)
+# pytest-xdist workers for `make test` (and so CI); TEST_WORKERS=0 runs in one process. Tests marked
+# xdist_group (a module that starts servers once for all its tests) stay together on one worker.
+TEST_WORKERS ?= 2
+
+test: install-dev ## The whole test suite, on SQLite and PostgreSQL, on TEST_WORKERS processes
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: install-dev ## req/s, p50/p99, SQL per request and ratio to a trivial app (wrk, gunicorn, 2 workers) on SQLite and PostgreSQL; BENCH_ARGS=--duration 30
 	$(BIN)/python scripts/bench_rest.py $(BENCH_ARGS)

@@ -10,12 +10,18 @@ Every test that uses `app` runs twice: on SQLite and on PostgreSQL. PostgreSQL i
 TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres); the suite creates its own
 database there and drops it at the end. Without a server those runs are skipped, unless
 REQUIRE_POSTGRES=1 (as in CI), which makes a missing server a failure.
+
+`make test` runs the suite on pytest-xdist workers (TEST_WORKERS in the Makefile). Each worker has its own
+databases (their names carry its pid), apps and image folder; test ids must not be random (every worker
+collects the same tests), and a module that starts servers for all its tests is marked
+`pytest.mark.xdist_group` so one worker runs it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -43,6 +49,9 @@ def _postgres_database() -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            # A commit returns before its WAL reaches the disk (only a crash of the server could lose it):
+            # what another session sees, locks and isolation are unchanged; commits no longer wait on the disk.
+            connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except sa.exc.OperationalError as exc:
         admin.dispose()
         if os.environ.get("REQUIRE_POSTGRES") == "1":
@@ -55,6 +64,14 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_without_fsync(dbapi_connection: Any, _record: Any) -> None:
+    """Test SQLite files are not fsynced on commit (nothing here survives a power cut anyway): what a
+    connection reads, writes and locks is unchanged."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

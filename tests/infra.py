@@ -21,13 +21,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 import requests
 from conftest import _postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def missing(reason: str, switch: str) -> NoReturn:
+    """A test's tool or service is missing: a skip, or a failure when `switch` (REQUIRE_...) is 1, as in CI."""
+    if os.environ.get(switch) == "1":
+        pytest.fail(f"{switch}=1 but {reason}")
+    pytest.skip(f"{reason}; CI sets {switch}=1")
 
 
 def free_port() -> int:
@@ -122,9 +129,7 @@ def checkov_binary() -> str:
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    if os.environ.get("REQUIRE_CHECKOV") == "1":
-        pytest.fail("REQUIRE_CHECKOV=1 but checkov is not installed: run `make checkov-venv`")
-    pytest.skip("checkov is not installed: run `make checkov-venv`")
+    missing("checkov is not installed: run `make checkov-venv`", "REQUIRE_CHECKOV")
 
 
 def run_checkov(directory: Path, framework: str, min_passed: int = 20) -> list[dict]:
@@ -153,16 +158,14 @@ def run_checkov(directory: Path, framework: str, min_passed: int = 20) -> list[d
     return results
 
 
-def nginx_binary() -> str:
-    """Debian's nginx, or a skip (a failure under REQUIRE_NGINX=1, as in CI) when it is not installed."""
+def nginx_binary(switch: str = "REQUIRE_NGINX") -> str:
+    """Debian's nginx, or a skip (a failure when `switch` is 1, as in CI) when it is not installed."""
     found = shutil.which("nginx") or next(
         (path for path in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(path, os.X_OK)), None
     )
-    if found:
-        return found
-    if os.environ.get("REQUIRE_NGINX") == "1":
-        pytest.fail("REQUIRE_NGINX=1 but nginx is not installed (apt-get install nginx)")
-    pytest.skip("nginx is not installed (apt-get install nginx); CI sets REQUIRE_NGINX=1")
+    if not found:
+        missing("nginx is not installed (apt-get install nginx)", switch)
+    return found
 
 
 def render_nginx_conf(workdir: Path, upstream: str, port: int) -> Path:
@@ -228,9 +231,7 @@ def sync_playwright() -> Any:
         problem = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
     if problem is None:
         return entry_point
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {problem}")
-    pytest.skip(f"{problem}; CI sets REQUIRE_BROWSER=1")
+    missing(problem, "REQUIRE_BROWSER")
 
 
 @contextmanager

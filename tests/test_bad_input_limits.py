@@ -144,6 +144,15 @@ def test_over_deep_json_in_uploaded_files_and_form_fields_is_400(app, alice_api,
     assert row_counts(app) == before
 
 
+@pytest.mark.parametrize("document", [DEEP, '{"a":' * 200_000 + "1" + "}" * 200_000, "[" * 65 + "]" * 65])
+def test_over_deep_json_bodies_say_what_is_wrong(alice_api, document):
+    """Past Python's recursion limit or just past JSON_MAX_DEPTH (64): the same clear 400."""
+    for url in ("/api/companies/", "/api/users/me/password/"):
+        response = alice_api.post(url, data=document, headers=JSON_HEADERS)
+        assert response.status_code == 400, (url, response.get_data(as_text=True)[:200])
+        assert response.get_json() == {"detail": "Malformed JSON in the request body."}, url
+
+
 def test_json_as_deep_as_allowed_still_parses(alice_api):
     shallow = '{"name": "Acme", "labels": [], "x": ' + "[" * 60 + "]" * 60 + "}"
     response = alice_api.post("/api/companies/", data=shallow, headers=JSON_HEADERS)

@@ -27,6 +27,9 @@ import pytest
 from conftest import _postgres_database
 from infra import chromium, flask, free_port, start_gunicorn, stop_process, wait_for_http
 
+# Under pytest-xdist (make test) one worker runs every test here, so the servers start once.
+pytestmark = pytest.mark.xdist_group("test_browser_e2e")
+
 PAGE_DIR = Path(__file__).resolve().parent / "browser"
 EMAIL = "browser@example.com"
 PASSWORD = "a long and secret browser password"

@@ -32,6 +32,9 @@ from infra import flask, free_port, start_gunicorn, stop_process, wait_for_http
 from app import create_app
 from app.models import Base
 
+# Under pytest-xdist (make test) one worker runs every test here, so the servers start once.
+pytestmark = pytest.mark.xdist_group("test_concurrency")
+
 THREADS = 6
 TIMEOUT = 30  # seconds, for any one request
 SERVER_ENV = {"RATELIMIT_ENABLED": "false", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "6"}

@@ -18,6 +18,9 @@ import pytest
 import requests
 from infra import Stack, chromium, nginx_stack
 
+# Under pytest-xdist (make test) one worker runs every test here, so the servers start once.
+pytestmark = pytest.mark.xdist_group("test_docs_browser")
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 

@@ -56,11 +56,14 @@ def provider():
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path, provider: OpenIDProvider):
-    """Google sign-in against the loopback provider, so /api/login/social/ is fuzzed for real."""
+def app_config(database_url: str, images_root, provider: OpenIDProvider):
+    """Google sign-in against the loopback provider, so /api/login/social/ is fuzzed for real.
+
+    The same settings for every operation, so one app serves them all (the `app` fixture still gives each
+    an empty database and image folder)."""
     return make_config(
         database_url,
-        IMAGE_STORAGE_PATH=str(tmp_path / "images"),
+        IMAGE_STORAGE_PATH=str(images_root),
         GOOGLE_CLIENT_ID=CLIENT_ID,
         GOOGLE_CLIENT_SECRET=CLIENT_SECRET,
         GOOGLE_DISCOVERY_URL=provider.discovery_url,

@@ -310,6 +310,10 @@ def _cursor(payload: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
 
 
+# Fixed (no company has it): test ids must be the same in every pytest-xdist worker.
+NO_COMPANY = "0d7e5a52-3c1f-4b9e-a6d2-5f8b9c1e2a34"
+
+
 @pytest.mark.parametrize(
     "after",
     [
@@ -318,11 +322,11 @@ def _cursor(payload: Any) -> str:
         "bm90IGpzb24",  # "not json"
         _cursor({"a": 1}),
         _cursor(["-modified_at", "2024-01-01T00:00:00+00:00"]),
-        _cursor(["name", "Acme", str(uuid.uuid4())]),  # made for another ordering
-        _cursor(["-modified_at", "2024-01-01T00:00:00", str(uuid.uuid4())]),  # naive timestamp
-        _cursor(["-modified_at", "yesterday", str(uuid.uuid4())]),
+        _cursor(["name", "Acme", NO_COMPANY]),  # made for another ordering
+        _cursor(["-modified_at", "2024-01-01T00:00:00", NO_COMPANY]),  # naive timestamp
+        _cursor(["-modified_at", "yesterday", NO_COMPANY]),
         _cursor(["-modified_at", "2024-01-01T00:00:00+00:00", "not-a-uuid"]),
-        _cursor(["-modified_at", 5, str(uuid.uuid4())]),
+        _cursor(["-modified_at", 5, NO_COMPANY]),
         "A" * 600,
         "\u00e9\u00e9\u00e9",
     ],

@@ -94,11 +94,11 @@ def aws_env(monkeypatch, tmp_path) -> None:
 
 
 @pytest.fixture
-def app_config(request, database_url, tmp_path):
+def app_config(request, database_url, images_root):
     """Local storage by default; tests parametrized with `app_config=["s3"]` get a fresh moto bucket."""
     backend = getattr(request, "param", "local")
     if backend == "local":
-        return make_config(database_url, IMAGE_STORAGE_PATH=str(tmp_path / "images"))
+        return make_config(database_url, IMAGE_STORAGE_PATH=str(images_root))  # emptied after every test
     request.getfixturevalue("aws_env")
     endpoint = request.getfixturevalue("moto_endpoint")
     bucket = f"images-{uuid.uuid4().hex[:12]}"

@@ -21,6 +21,9 @@ import pytest
 import requests
 from infra import Stack, nginx_stack
 
+# Under pytest-xdist (make test) one worker runs every test here, so the servers start once.
+pytestmark = pytest.mark.xdist_group("test_nginx_e2e")
+
 PASSWORD = "a long and secret password"
 IMAGE_LIMIT = 5 * 1024 * 1024
 

@@ -27,11 +27,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 import redis
 import requests
-from infra import ROOT, free_port, render_nginx_conf, stop_process, wait_for_http
+from filelock import FileLock
+from infra import ROOT, free_port, missing, nginx_binary, render_nginx_conf, stop_process, wait_for_http
 from test_nginx_e2e import NGINX_TOO_LARGE, _png_of_size, csv_of_size
 
 from tests.rest_support import address_body, company_body
@@ -43,10 +45,8 @@ AS_POSTGRES = ["runuser", "-u", "postgres", "--"]
 DOCKERFILE_INSTALL = "/opt/venv/bin/pip install --require-hashes -r /build/requirements.txt"
 
 
-def _missing(reason: str) -> None:
-    if os.environ.get("REQUIRE_PRODUCTION_SMOKE") == "1":
-        pytest.fail(f"REQUIRE_PRODUCTION_SMOKE=1 but {reason}")
-    pytest.skip(reason)
+def _missing(reason: str) -> NoReturn:
+    missing(reason, "REQUIRE_PRODUCTION_SMOKE")
 
 
 def _run(args: list[str], timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
@@ -65,16 +65,18 @@ def runtime_venv() -> Path:
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
     cache = Path(os.environ.get("APPL_TRACKY_SMOKE_CACHE", Path.home() / ".cache" / "appl-tracky"))
     venv = cache / f"runtime-venv-{sys.version_info.major}.{sys.version_info.minor}-{digest}"
-    if (venv / "installed").exists():
-        return venv
-    # Built where it stays (its scripts name their interpreter by absolute path); the marker comes last, so
-    # an interrupted build is redone.
-    shutil.rmtree(venv, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
-    _run([sys.executable, "-m", "venv", str(venv)])
-    # The image's `pip install --require-hashes -r requirements.txt`, with the pip index configured here.
-    _run([str(venv / "bin" / "pip"), "install", "--quiet", "--require-hashes", "-r", str(lock)], timeout=600)
-    (venv / "installed").write_text(digest)
+    # One build at a time (pytest-xdist workers, another checkout's suite): the others wait, then reuse it.
+    with FileLock(f"{venv}.lock", timeout=900):
+        if (venv / "installed").exists():
+            return venv
+        # Built where it stays (its scripts name their interpreter by absolute path); the marker comes last,
+        # so an interrupted build is redone.
+        shutil.rmtree(venv, ignore_errors=True)
+        _run([sys.executable, "-m", "venv", str(venv)])
+        # The image's `pip install --require-hashes -r requirements.txt`, with the pip index configured here.
+        _run([str(venv / "bin" / "pip"), "install", "--quiet", "--require-hashes", "-r", str(lock)], timeout=600)
+        (venv / "installed").write_text(digest)
     return venv
 
 
@@ -165,13 +167,6 @@ def _redis_url() -> str:
     return url
 
 
-def _nginx() -> str:
-    found = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
-    if not found:
-        _missing("nginx is not installed")
-    return found
-
-
 # --- The test ------------------------------------------------------------------------------------------------
 
 
@@ -220,7 +215,7 @@ def _wait_until(check, seconds: float, what: str):
 
 
 def test_the_runtime_lock_alone_runs_the_product(workdir: Path, cluster: Cluster) -> None:
-    nginx = _nginx()
+    nginx = nginx_binary("REQUIRE_PRODUCTION_SMOKE")
     redis_url = _redis_url()
     venv = runtime_venv()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("FLASK_", "APP_", "PYTHON"))}

@@ -20,6 +20,9 @@ import requests
 from infra import flask, free_port, start_gunicorn, stop_process, wait_for_http
 from PIL import Image
 
+# Under pytest-xdist (make test) one worker runs every test here, so the servers start once.
+pytestmark = pytest.mark.xdist_group("test_proxy_hops")
+
 EMAIL = "hops@example.com"
 PASSWORD = "a long and secret password"
 AUTH_LIMIT = 5  # RATELIMIT_AUTH per client address (20/minute by default: fewer guesses keep the test short)
