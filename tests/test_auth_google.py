@@ -15,6 +15,9 @@ from app.models import User
 from tests.conftest import PASSWORD, ApiClient, make_config
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, OpenIDProvider, RunningProvider, new_key
 
+# Its servers are started once per module: one worker runs the whole module.
+pytestmark = pytest.mark.xdist_group("test_auth_google")
+
 URL = "/api/login/social/"
 
 

@@ -34,6 +34,9 @@ from pages_browser import (
     sign_in,
 )
 
+# Its servers are started once per module: one worker runs the whole module.
+pytestmark = pytest.mark.xdist_group("test_pages_browser")
+
 TEAL = Path(__file__).resolve().parent / "fixtures" / "imports" / "teal_export.csv"
 RESTORER = "restorer@example.com"
 RESTORER_PASSWORD = "another long and secret password"

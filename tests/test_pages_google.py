@@ -13,6 +13,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from oidc_provider import CLIENT_ID, CLIENT_SECRET, OpenIDProvider, RunningProvider
 
+# Its servers are started once per module: one worker runs the whole module.
+pytestmark = pytest.mark.xdist_group("test_pages_google")
+
 CALLBACK = "http://localhost/account/sign-in/google/callback/"
 
 

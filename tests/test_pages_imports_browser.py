@@ -29,6 +29,9 @@ from pages_browser import (
 
 from tests.import_support import fixture
 
+# Its servers are started once per module: one worker runs the whole module.
+pytestmark = pytest.mark.xdist_group("test_pages_imports_browser")
+
 WORKBOOK = "job_hunt_2025.xlsx"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1280, "height": 900}
@@ -251,5 +254,33 @@ def test_the_wizard_works_without_javascript(server: PagesServer, browser: Any) 
         page.wait_for_url(f"{server.url}/account/imports/")
         assert _api(server, "/api/applications/")["count"] == 0
         assert watch.console == [] and watch.blocked == []  # the CSP's own report needs a script to read
+    finally:
+        page.context.close()
+
+
+def test_a_large_commit_shows_its_progress_and_then_the_way_to_the_result(server: PagesServer, browser: Any) -> None:
+    """1,500 rows: the commit's answer is streamed, a line at a time, and ends with the link to the result."""
+    rows = "".join(f"Large {n},Engineer,Applied,2025-01-02\n" for n in range(1500))
+    page, watch = new_page(browser, server)
+    try:
+        sign_in(page, server)
+        page.goto(f"{server.url}/account/imports/")
+        page.get_by_label(re.compile(r"^Spreadsheet: CSV or XLSX")).set_input_files(
+            files=[{"name": "large.csv", "mimeType": "text/csv", "buffer": f"Company,Role,Stage,Date\n{rows}".encode()}]
+        )
+        page.get_by_role("button", name="Upload and preview").click()
+        page.wait_for_url(re.compile(r".*/account/imports/[0-9a-f-]{36}/$"))
+        page.get_by_role("button", name="Commit this import").click()
+        page.get_by_text("All 1500 rows are written.").wait_for()
+        assert page.locator(".commit-progress progress").count() >= 5  # the lines streamed on the way
+        assert page.locator(".commit-progress progress").first.is_hidden()  # only the newest line shows
+        _step(page, server, "wizard-large-commit", phone=False)
+        page.get_by_role("link", name="See what the import did").click()
+        page.wait_for_url(re.compile(r".*/result/$"))
+        assert _api(server, "/api/applications/")["count"] == 1500
+        page.get_by_role("link", name="Undo this import").click()
+        page.get_by_role("button", name="Undo the import").click()
+        page.wait_for_url(f"{server.url}/account/imports/")
+        assert_clean(page, watch)
     finally:
         page.context.close()

@@ -14,6 +14,9 @@ from pages_browser import EMAIL, PASSWORD, PagesClient
 from app.pages.assets import ASSETS, ASSETS_VERSION
 from app.pages.security import PAGE_CSP
 
+# Its servers are started once per module: one worker runs the whole module.
+pytestmark = pytest.mark.xdist_group("test_pages_nginx")
+
 MIB = 1024 * 1024
 
 
