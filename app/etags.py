@@ -69,11 +69,15 @@ def unchanged_tag(user: User) -> str | None:
     if not tags:
         return None
     current = data_tag(user)
-    return next((tag for tag in tags.as_set(include_weak=True) if tag.partition(".")[0] == current), None)
+    # An empty tag (`""`) is parsed as None: it names nothing.
+    return next((tag for tag in tags.as_set(include_weak=True) if tag and tag.partition(".")[0] == current), None)
 
 
-def matches(tag: str, current_data: str, representation: Callable[[], Any]) -> bool:
-    """Whether a tag a client sent (quoted or not, `*` for any) still names the object (see the module)."""
+def matches(tag: str | None, current_data: str, representation: Callable[[], Any]) -> bool:
+    """Whether a tag a client sent (quoted or not, `*` for any) still names the object (see the module);
+    an empty one (`""`, which werkzeug parses as None) names nothing."""
+    if not tag:
+        return False
     raw, weak = unquote_etag(tag.strip())
     if raw == "*":
         return True

@@ -276,3 +276,15 @@ def test_statements_run_through_the_session_change_their_owners_versions(app, al
         db.session.execute(delete(Link).where(Link.user_id == alice.id))
         db.session.commit()
         assert version(alice) != alice_before
+
+
+@pytest.mark.parametrize("header", ['""', '"", ""', 'W/""'])
+def test_an_empty_tag_names_no_version(alice_api, header):
+    """Werkzeug parses `""` as no tag at all: a read answers the page, a write under it is refused, never a 500."""
+    company = ok(alice_api.post("/api/companies/", json=company_body("Acme")), 201)
+    url = f"/api/companies/{company['uuid']}/"
+
+    assert alice_api.get(url, headers={"If-None-Match": header}).status_code == 200
+    assert alice_api.get("/api/companies/", headers={"If-None-Match": header}).status_code == 200
+    assert alice_api.patch(url, json={"notes": "x"}, headers={"If-Match": header}).status_code == 412
+    assert alice_api.get(url).json["notes"] != "x"
