@@ -123,7 +123,7 @@ def _converter(name: str, field: fields.Field) -> Convert:
     if serialize is fields.DateTime._serialize:
         to_text = field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
         if to_text is not None:
-            return _none_or(to_text)
+            return _text_or(to_text)
     return lambda value, obj: field._serialize(value, name, obj)
 
 
@@ -147,3 +147,8 @@ def _string(value: Any, obj: Any) -> str | None:
 
 def _none_or(function: Callable[[Any], Any]) -> Convert:
     return lambda value, obj: None if value is None else function(value)
+
+
+def _text_or(function: Callable[[Any], Any]) -> Convert:
+    """`function` of a value, but a value the loader read as its JSON text already (`text_forms`) as it is."""
+    return lambda value, obj: value if value is None or value.__class__ is str else function(value)
