@@ -290,7 +290,8 @@ def load_rows(
     width = len(built.columns)
     rows: dict[Any, Row] = {}
     extras = []
-    for values, row, new in _assemble(db.session.execute(selected), built, lambda values: values[built.reading.first]):
+    results = _connection().execute(selected)
+    for values, row, new in _assemble(results, built, lambda values: values[built.reading.first]):
         if new:
             rows[values[built.reading.first]] = row
             extras.append(tuple(values[width:]))
@@ -334,10 +335,16 @@ def _load_collection(parents: list[Row], key: str, relationship: RelationshipPro
     by_id = {parent.__dict__["id"]: parent for parent in parents}
     first = built.reading.first
     parents = list(by_id) if built.parent_key is None else [built.parent_key(key) for key in by_id]
-    results = db.session.execute(query, {"parents": parents})
+    results = _connection().execute(query, {"parents": parents})
     children = []
     for values, row, new in _assemble(results, built, lambda values: (values[-1], values[first])):
         if new:
             by_id[values[-1]].__dict__[key].append(row)
             children.append(row)
     _load_collections(built.reading, children, built.joined)
+
+
+def _connection() -> Any:
+    """The session's connection, pending changes flushed: Core statements skip the ORM's execution layer."""
+    db.session.flush()
+    return db.session.connection()
