@@ -95,8 +95,19 @@ def plan_for(schema_class: type[Schema], model: type) -> Plan | None:
     texts = {attribute for attribute in attributes if has_text_form(_column(model, attribute))}
     if texts & native & {key.key for key in mapper.primary_key}:
         return None  # rows are keyed by their text uuid: a field that needs the uuid object reads ORM objects
+    return make_plan(model, tuple(attributes), ones, manys, frozenset(texts - native))
+
+
+def make_plan(
+    model: type,
+    attributes: tuple[str, ...],
+    ones: list[tuple[str, RelationshipProperty, Plan]],
+    manys: list[tuple[str, RelationshipProperty, Plan]],
+    texts: frozenset[str] = frozenset(),
+) -> Plan:
+    """A plan read into rows of their own class, naming `model` as their `api_model`."""
     row_class = type(f"{model.__name__}Row", (Row,), {"api_model": model})
-    return Plan(model, tuple(attributes), ones, manys, row_class, frozenset(texts - native))
+    return Plan(model, attributes, ones, manys, row_class, texts)
 
 
 def _takes_text(schema_field: fields.Field) -> bool:
@@ -242,7 +253,8 @@ def _root_statement(plan: Plan, limited: bool) -> _Built:
 
 
 @cache
-def _collection_statement(relationship: RelationshipProperty, plan: Plan) -> tuple[_Built, Select]:
+def _collection_statement(relationship: RelationshipProperty, plan: Plan, text_keys: bool) -> tuple[_Built, Select]:
+    """The statement of a collection; `text_keys`: its parents are keyed by their uuid's text."""
     table = relationship.mapper.local_table.alias()
     statement = _Statement(table)
     reading = statement.read(plan, table)
@@ -262,12 +274,13 @@ def _collection_statement(relationship: RelationshipProperty, plan: Plan) -> tup
     if joined is not None:
         joined_reading = statement.join_collection(reading, joined[1], joined[2])
         order = [*order, table.c[_column(plan.model, "id").key], *_ordering(joined[1], joined_reading.table)]
-    parent_key = owner.type.python_type if has_text_form(owner) else None
+    text_keys = text_keys and has_text_form(owner)
+    parent_key = owner.type.python_type if text_keys else None
     built = _Built(
         statement.columns, statement.from_clause(source), reading, joined, joined_reading, order, owner, parent_key
     )
     query = (
-        select(*built.columns, text_form(owner))
+        select(*built.columns, text_form(owner) if text_keys else owner)
         .select_from(built.source)
         .where(owner.in_(bindparam("parents", expanding=True)))
         .order_by(*order)
@@ -324,14 +337,16 @@ def _load_collections(reading: _Reading, rows: list[Row], joined: Any) -> None:
         return
     for many in reading.plan.manys:
         if many is not joined:
-            _load_collection(rows, *many)
+            _load_collection(rows, *many, text_keys="id" in reading.plan.texts)
     for key, one in reading.ones:
         _load_collections(one, [row.__dict__[key] for row in rows if row.__dict__[key] is not None], None)
 
 
-def _load_collection(parents: list[Row], key: str, relationship: RelationshipProperty, plan: Plan) -> None:
+def _load_collection(
+    parents: list[Row], key: str, relationship: RelationshipProperty, plan: Plan, *, text_keys: bool
+) -> None:
     """One statement for the collection `key` of every parent, each child appended to its parent."""
-    built, query = _collection_statement(relationship, plan)
+    built, query = _collection_statement(relationship, plan, text_keys)
     by_id = {parent.__dict__["id"]: parent for parent in parents}
     first = built.reading.first
     parents = list(by_id) if built.parent_key is None else [built.parent_key(key) for key in by_id]
