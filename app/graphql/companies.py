@@ -143,8 +143,12 @@ def companies_page(
     page_query = page_query.order_by(*ordering.order_by()).limit(first + 1)
     plan = _company_plan(_shape(node_selections(selections), LOADS))
 
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows, _ = load_rows(plan, page_query, limited=True)
+    if after_clause is None:  # the first page: the total comes with it, as a window over every match
+        rows, extras = load_rows(plan, page_query, extra=[func.count().over()], limited=True)
+        total = extras[0][0] if rows else 0
+    else:
+        total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows, _ = load_rows(plan, page_query, limited=True)
     has_next = len(rows) > first
     rows = rows[:first]
     edges = [CompanyEdge(node=row, cursor=ordering.cursor(row)) for row in rows]  # type: ignore[arg-type]
