@@ -7,7 +7,8 @@ when the field dumping it would only turn the value back into that same text:
 - a timezone-aware timestamp as `datetime.isoformat()` in UTC (`2024-05-01T12:00:00.250000+00:00`,
   no fraction when its microseconds are 0): PostgreSQL formats it with `to_char`; SQLite stores it as
   `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC (`app.models.base.UTCDateTime`).
-Other column types, and other dialects, are selected as they are.
+Other column types are selected as they are. Another dialect needs forms of its own: compiling these on
+one fails loudly rather than printing something else.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.models.base import UTCDateTime
-
-DIALECTS = frozenset({"sqlite", "postgresql"})
 
 
 class UuidText(FunctionElement):
