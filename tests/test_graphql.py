@@ -422,7 +422,7 @@ def test_cors_preflight_with_lowercase_headers(client):
     assert "Access-Control-Allow-Origin" not in refused.headers
 
 
-def _statements(app, api, first: int) -> int:
+def _statements(app, api, first: int, after: str = '""') -> int:
     count = 0
 
     def before(*args: Any) -> None:
@@ -433,7 +433,7 @@ def _statements(app, api, first: int) -> int:
         engine = db.engine
     event.listen(engine, "before_cursor_execute", before)
     try:
-        response = gql(api, FULL_QUERY % {"first": first, "after": '""'})
+        response = gql(api, FULL_QUERY % {"first": first, "after": after})
     finally:
         event.remove(engine, "before_cursor_execute", before)
     body = response.get_json()
@@ -449,3 +449,14 @@ def test_sql_statements_do_not_grow_with_the_page_size(app, alice_api, seed):
     twenty = _statements(app, alice_api, 20)
     assert one == twenty
     assert twenty <= 20  # user, count, page and one batched load per selected relation
+
+
+def test_the_first_page_counts_every_match_in_its_own_statement(app, alice_api, seed):
+    seed(*(f"Company {index:02d}" for index in range(5)), labels=("Applied",), nested=True)
+    first = page(alice_api, first=2)
+    later = page(alice_api, first=2, after=first["pageInfo"]["endCursor"])
+    assert first["totalCount"] == later["totalCount"] == 5
+    assert page(alice_api, first=0)["totalCount"] == 5
+    assert page(alice_api, first=2, name__icontains="nothing like it")["totalCount"] == 0
+    after = json.dumps(first["pageInfo"]["endCursor"])
+    assert _statements(app, alice_api, 2) == _statements(app, alice_api, 2, after) - 1

@@ -1,7 +1,8 @@
 """GraphQL object types over the models: field names as the client writes them (snake_case).
 
-Resolvers read the model instance passed as `root`; every relationship they touch is eager-loaded
-by `app.graphql.companies` (which is what keeps the query count constant).
+Resolvers read the row passed as `root` (a loader row with a model's columns as attributes); every
+relationship they touch is loaded with the page by `app.graphql.companies` (which is what keeps the
+query count constant).
 """
 
 from __future__ import annotations

@@ -107,11 +107,11 @@ class ResourceView(MethodView):
         """The representations of the caller's objects with these ids, in this order."""
         plan = plan_for(self.schema, self.model)
         if plan is None:
-            found = self.get_objects(object_ids)
-        else:
+            found = {str(key): obj for key, obj in self.get_objects(object_ids).items()}
+        else:  # a row's id is its uuid's text (app.serialization.text_forms)
             query = visible(self.model, self.user).where(self.model.id.in_(set(object_ids)))
             found = {row.id: row for row in load_rows(plan, query, limited=False)[0]}
-        return [dump(self.schema, found[object_id]) for object_id in object_ids]
+        return [dump(self.schema, found[str(object_id)]) for object_id in object_ids]
 
     def list_query(self, *, eager: bool = True) -> Select:
         query = visible(self.model, self.user)

@@ -47,7 +47,12 @@ def compile_schema(schema: Schema) -> Dump:
     if not _compilable(schema):
         return lambda obj: schema.dump(obj, many=False)
     plan = [
-        (field.data_key if field.data_key is not None else name, _getter(schema, name, field), _converter(name, field))
+        (
+            field.data_key if field.data_key is not None else name,
+            _plain_reader(name, field),
+            _getter(schema, name, field),
+            *_converter(name, field),
+        )
         for name, field in schema.dump_fields.items()
     ]
 
@@ -55,9 +60,18 @@ def compile_schema(schema: Schema) -> Dump:
         if hasattr(obj, "__getitem__"):
             return schema.dump(obj, many=False)
         result = {}
-        for key, get, convert in plan:
-            value = get(obj)
-            if value is missing:
+        for key, read, get, convert, keeps_text in plan:
+            if read is not None:
+                try:
+                    value = read(obj)
+                except AttributeError:
+                    continue
+            else:
+                value = get(obj)
+                if value is missing:
+                    continue
+            if keeps_text and (value is None or value.__class__ is str):
+                result[key] = value
                 continue
             value = convert(value, obj)
             if value is not missing:
@@ -75,6 +89,15 @@ def _compilable(schema: Schema) -> bool:
         and schema.dict_class is dict
         and type(schema).get_attribute is Schema.get_attribute
     )
+
+
+def _plain_reader(name: str, field: fields.Field) -> Callable[[Any], Any] | None:
+    """The attribute getter of a field read the standard way without a dump default, else None (`_getter`)."""
+    attribute = field.attribute if field.attribute is not None else name
+    standard = type(field).get_value is fields.Field.get_value and "." not in attribute
+    if not field._CHECK_ATTRIBUTE or not standard or field.dump_default is not missing:
+        return None
+    return attrgetter(attribute)
 
 
 def _getter(schema: Schema, name: str, field: fields.Field) -> Callable[[Any], Any]:
@@ -108,23 +131,24 @@ def _getter(schema: Schema, name: str, field: fields.Field) -> Callable[[Any], A
     return get_or_default
 
 
-def _converter(name: str, field: fields.Field) -> Convert:
-    """The field's `_serialize`, replaced by what it amounts to where it is marshmallow's own."""
+def _converter(name: str, field: fields.Field) -> tuple[Convert, bool]:
+    """The field's `_serialize`, replaced by what it amounts to where it is marshmallow's own, and whether
+    it gives back None and text (`str`) as they are, so that they need no call."""
     serialize = type(field)._serialize
     if serialize is fields.Nested._serialize:
-        return _nested(field)
+        return _nested(field), False
     if serialize is fields.String._serialize:
-        return _text
+        return _text, True
     if serialize is fields.UUID._serialize:
-        return _string
+        return _string, True
     number = serialize is fields.Number._serialize and not field.as_string
     if number and type(field)._format_num is fields.Number._format_num:
-        return _none_or(field.num_type)
+        return _none_or(field.num_type), False
     if serialize is fields.DateTime._serialize:
         to_text = field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
         if to_text is not None:
-            return _none_or(to_text)
-    return lambda value, obj: field._serialize(value, name, obj)
+            return _text_or(to_text), True
+    return (lambda value, obj: field._serialize(value, name, obj)), False
 
 
 def _nested(field: fields.Nested) -> Convert:
@@ -147,3 +171,8 @@ def _string(value: Any, obj: Any) -> str | None:
 
 def _none_or(function: Callable[[Any], Any]) -> Convert:
     return lambda value, obj: None if value is None else function(value)
+
+
+def _text_or(function: Callable[[Any], Any]) -> Convert:
+    """`function` of a value, but a value the loader read as its JSON text already (`text_forms`) as it is."""
+    return lambda value, obj: value if value is None or value.__class__ is str else function(value)

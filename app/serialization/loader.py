@@ -3,7 +3,8 @@
 Loading ORM objects (identity map, instance state, per-attribute instrumentation) costs more than the
 database does for a company page. A schema is already the one declaration of what a resource shows, so a
 `Plan` is derived from it once, on first use: per nested level, the columns its fields read and how the level
-hangs off its parent. Rows come back as plain objects (`Row`) carrying those attributes, and the compiled
+hangs off its parent. Uuids and timestamps are selected as the text their fields dump (`text_forms`), so
+a row's `id` is a string. Rows come back as plain objects (`Row`) carrying those attributes, and the compiled
 dumper (`app.serialization.compiler`) dumps them exactly as it dumps ORM objects.
 
 How each level is read, by the kind of its relationship (`app.models.ownership`):
@@ -33,6 +34,7 @@ from sqlalchemy.orm import RelationshipDirection, RelationshipProperty
 from sqlalchemy.sql.util import ClauseAdapter
 
 from app.extensions import db
+from app.serialization.text_forms import has_text_form, text_form
 
 MANYTOONE = RelationshipDirection.MANYTOONE
 MANYTOMANY = RelationshipDirection.MANYTOMANY
@@ -54,6 +56,7 @@ class Plan:
     ones: list[tuple[str, RelationshipProperty, Plan]] = field(default_factory=list)
     manys: list[tuple[str, RelationshipProperty, Plan]] = field(default_factory=list)
     row_class: type[Row] = Row
+    texts: frozenset[str] = frozenset()  # attributes selected in their JSON text form (`text_forms`)
 
     @property
     def leaf(self) -> bool:
@@ -67,6 +70,7 @@ def plan_for(schema_class: type[Schema], model: type) -> Plan | None:
     mapper = inspect(model)
     attributes = dict.fromkeys(key.key for key in mapper.primary_key)
     ones, manys = [], []
+    native: set[str] = set()  # attributes some field needs as the database's value, not as text
     for name, schema_field in schema_class().dump_fields.items():
         if isinstance(schema_field, fields.Nested):
             relationship = mapper.relationships.get(schema_field.attribute or name)
@@ -86,8 +90,32 @@ def plan_for(schema_class: type[Schema], model: type) -> Plan | None:
         if reads is None or any(attribute not in mapper.column_attrs for attribute in reads):
             return None
         attributes.update(dict.fromkeys(reads))
+        if not _takes_text(schema_field):
+            native.update(reads)
+    texts = {attribute for attribute in attributes if has_text_form(_column(model, attribute))}
+    if texts & native & {key.key for key in mapper.primary_key}:
+        return None  # rows are keyed by their text uuid: a field that needs the uuid object reads ORM objects
+    return make_plan(model, tuple(attributes), ones, manys, frozenset(texts - native))
+
+
+def make_plan(
+    model: type,
+    attributes: tuple[str, ...],
+    ones: list[tuple[str, RelationshipProperty, Plan]],
+    manys: list[tuple[str, RelationshipProperty, Plan]],
+    texts: frozenset[str] = frozenset(),
+) -> Plan:
+    """A plan read into rows of their own class, naming `model` as their `api_model`."""
     row_class = type(f"{model.__name__}Row", (Row,), {"api_model": model})
-    return Plan(model, tuple(attributes), ones, manys, row_class)
+    return Plan(model, attributes, ones, manys, row_class, texts)
+
+
+def _takes_text(schema_field: fields.Field) -> bool:
+    """Whether the field dumps a uuid or timestamp given as its JSON text as it dumps the value itself:
+    marshmallow's UUID and ISO DateTime do, and so do the fields declaring `reads` (their contract)."""
+    if getattr(schema_field, "reads", None) is not None or isinstance(schema_field, fields.UUID):
+        return True
+    return type(schema_field) is fields.DateTime and schema_field.format in (None, "iso")
 
 
 def _reads(name: str, schema_field: fields.Field) -> tuple[str, ...] | None:
@@ -139,7 +167,7 @@ class _Statement:
 
     def read(self, plan: Plan, table: FromClause) -> _Reading:
         reading = _Reading(plan, table, len(self.columns))
-        self.columns += [table.c[_column(plan.model, attribute).key] for attribute in plan.attributes]
+        self.columns += [_selected(plan, attribute, table) for attribute in plan.attributes]
         for key, relationship, child in plan.ones:
             alias = relationship.mapper.local_table.alias()
             pairs = relationship.local_remote_pairs
@@ -168,6 +196,11 @@ class _Statement:
         for alias, onclause in self.joins:
             root = root.outerjoin(alias, onclause)
         return root
+
+
+def _selected(plan: Plan, attribute: str, table: FromClause) -> ColumnElement:
+    column = table.c[_column(plan.model, attribute).key]
+    return text_form(column) if attribute in plan.texts else column
 
 
 def _column(model: type, attribute: str) -> Any:
@@ -203,6 +236,7 @@ class _Built:
     joined_reading: _Reading | None
     order: list[ColumnElement]
     owner: ColumnElement | None = None  # a collection's column naming the parent of each row
+    parent_key: Any = None  # the parent's key as bound from its text form (uuid.UUID), None if not text
 
 
 @cache
@@ -219,7 +253,8 @@ def _root_statement(plan: Plan, limited: bool) -> _Built:
 
 
 @cache
-def _collection_statement(relationship: RelationshipProperty, plan: Plan) -> tuple[_Built, Select]:
+def _collection_statement(relationship: RelationshipProperty, plan: Plan, text_keys: bool) -> tuple[_Built, Select]:
+    """The statement of a collection; `text_keys`: its parents are keyed by their uuid's text."""
     table = relationship.mapper.local_table.alias()
     statement = _Statement(table)
     reading = statement.read(plan, table)
@@ -239,9 +274,13 @@ def _collection_statement(relationship: RelationshipProperty, plan: Plan) -> tup
     if joined is not None:
         joined_reading = statement.join_collection(reading, joined[1], joined[2])
         order = [*order, table.c[_column(plan.model, "id").key], *_ordering(joined[1], joined_reading.table)]
-    built = _Built(statement.columns, statement.from_clause(source), reading, joined, joined_reading, order, owner)
+    text_keys = text_keys and has_text_form(owner)
+    parent_key = owner.type.python_type if text_keys else None
+    built = _Built(
+        statement.columns, statement.from_clause(source), reading, joined, joined_reading, order, owner, parent_key
+    )
     query = (
-        select(*built.columns, owner)
+        select(*built.columns, text_form(owner) if text_keys else owner)
         .select_from(built.source)
         .where(owner.in_(bindparam("parents", expanding=True)))
         .order_by(*order)
@@ -264,7 +303,8 @@ def load_rows(
     width = len(built.columns)
     rows: dict[Any, Row] = {}
     extras = []
-    for values, row, new in _assemble(db.session.execute(selected), built, lambda values: values[built.reading.first]):
+    results = _connection().execute(selected)
+    for values, row, new in _assemble(results, built, lambda values: values[built.reading.first]):
         if new:
             rows[values[built.reading.first]] = row
             extras.append(tuple(values[width:]))
@@ -297,20 +337,29 @@ def _load_collections(reading: _Reading, rows: list[Row], joined: Any) -> None:
         return
     for many in reading.plan.manys:
         if many is not joined:
-            _load_collection(rows, *many)
+            _load_collection(rows, *many, text_keys="id" in reading.plan.texts)
     for key, one in reading.ones:
         _load_collections(one, [row.__dict__[key] for row in rows if row.__dict__[key] is not None], None)
 
 
-def _load_collection(parents: list[Row], key: str, relationship: RelationshipProperty, plan: Plan) -> None:
+def _load_collection(
+    parents: list[Row], key: str, relationship: RelationshipProperty, plan: Plan, *, text_keys: bool
+) -> None:
     """One statement for the collection `key` of every parent, each child appended to its parent."""
-    built, query = _collection_statement(relationship, plan)
+    built, query = _collection_statement(relationship, plan, text_keys)
     by_id = {parent.__dict__["id"]: parent for parent in parents}
     first = built.reading.first
-    results = db.session.execute(query, {"parents": list(by_id)})
+    parents = list(by_id) if built.parent_key is None else [built.parent_key(key) for key in by_id]
+    results = _connection().execute(query, {"parents": parents})
     children = []
     for values, row, new in _assemble(results, built, lambda values: (values[-1], values[first])):
         if new:
             by_id[values[-1]].__dict__[key].append(row)
             children.append(row)
     _load_collections(built.reading, children, built.joined)
+
+
+def _connection() -> Any:
+    """The session's connection, pending changes flushed: Core statements skip the ORM's execution layer."""
+    db.session.flush()
+    return db.session.connection()
