@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from infra import Stack, nginx_stack
-from pages_browser import EMAIL, PASSWORD, PagesClient
+from pages_browser import EMAIL, PASSWORD, SESSION_COOKIE, PagesClient
 
 from app.pages.assets import ASSETS, ASSETS_VERSION
 from app.pages.security import PAGE_CSP
@@ -62,3 +62,37 @@ def test_the_restore_form_takes_a_large_file_through_nginx_and_a_too_large_one_i
     response = client.post("/account/", "/account/restore/", {}, files={"file": ("account.json", huge)})
     assert response.status_code == 413
     assert "The file is too large" in response.text
+
+
+def test_a_large_commit_streams_through_nginx_while_it_is_written(stack: Stack) -> None:
+    """nginx passes the progress on as it comes: a line is read while the import is still uncommitted."""
+    client = PagesClient(stack.url)
+    rows = "".join(f"Streamed {n},Engineer,Applied,2025-01-02\n" for n in range(3000))
+    csv = f"Company,Role,Stage,Date\n{rows}".encode()
+    uploaded = client.post("/account/imports/", "/account/imports/", {}, files={"file": ("large.csv", csv)})
+    assert uploaded.status_code == 303, uploaded.text[:300]
+    mapping = uploaded.headers["Location"]
+    token = requests.post(
+        f"{stack.url}/api/api-token-auth/", json={"username": EMAIL, "password": PASSWORD}, timeout=30
+    ).json()["access"]
+
+    def applications() -> int:
+        answer = requests.get(f"{stack.url}/api/applications/", headers={"Authorization": f"JWT {token}"}, timeout=30)
+        return answer.json()["count"]
+
+    with requests.post(
+        f"{stack.url}{mapping}commit/",
+        data={"csrf_token": client.csrf_token(mapping)},
+        headers={"Cookie": f"{SESSION_COOKIE}={client.cookie}"},
+        stream=True,
+        timeout=120,
+    ) as answer:
+        assert answer.status_code == 200
+        seen = ""
+        lines = answer.iter_content(chunk_size=None, decode_unicode=True)
+        while "<progress" not in seen:
+            seen += next(lines)
+        assert applications() == 0  # the first line came through before the commit: nothing is buffered
+        seen += "".join(lines)
+    assert "All 3000 rows are written." in seen
+    assert applications() == 3000
