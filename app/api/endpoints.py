@@ -39,15 +39,23 @@ def detail_endpoint(model: type) -> str:
         ) from None
 
 
-def api_url(obj: Any) -> str:
-    """The absolute URL of `obj`'s detail view (an ORM object, or a row that names its `api_model`)."""
-    model = getattr(obj, "api_model", None) or type(obj)
-    # A company page nests hundreds of objects: split each model's URL around its uuid once per request
-    # (url_for and the app lookup cost more than the rest of a dump), then only join the pieces.
+def url_pieces(model: type) -> tuple[str, str]:
+    """The absolute URL of `model`'s detail view in this request, split around the object's uuid.
+
+    A company page nests hundreds of objects: each model's URL is split once per request (url_for and the
+    app lookup cost more than the rest of a dump), then only joined with each uuid, here or in the database
+    (`app.serialization.json_sql`).
+    """
     pieces = g.setdefault("api_url_pieces", {})
     around = pieces.get(model)
     if around is None:
         url = url_for(detail_endpoint(model), uuid=_URL_PLACEHOLDER, _method="GET", _external=True)
-        around = pieces[model] = tuple(url.split(str(_URL_PLACEHOLDER)))
-    prefix, suffix = around
+        prefix, suffix = url.split(str(_URL_PLACEHOLDER))
+        around = pieces[model] = (prefix, suffix)
+    return around
+
+
+def api_url(obj: Any) -> str:
+    """The absolute URL of `obj`'s detail view (an ORM object, or a row that names its `api_model`)."""
+    prefix, suffix = url_pieces(getattr(obj, "api_model", None) or type(obj))
     return f"{prefix}{obj.id}{suffix}"

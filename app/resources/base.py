@@ -11,6 +11,7 @@ import uuid
 from functools import cache, partial
 from typing import Any, ClassVar
 
+import orjson
 from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
@@ -20,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from app.api import ApiBlueprint, current_user, json_body, paginate, paginate_items, register_detail
+from app.api.endpoints import url_pieces
 from app.errors import APIError
 from app.etags import STALE_ITEMS, check_if_match, content_tag, data_tag, matches, page_headers, unchanged_tag
 from app.extensions import db
@@ -29,6 +31,7 @@ from app.models import User
 from app.permissions import check_writable, get_visible_or_404, visible
 from app.resources.schemas import BaseSchema, Patch
 from app.serialization import dump, dump_many, dumper
+from app.serialization.json_sql import Document, array_text, document
 from app.serialization.loader import Plan, Row, load_rows, plan_for
 
 DEFAULT_ORDERING = "-modified_at"
@@ -83,9 +86,18 @@ class ResourceView(MethodView):
             return "", 304, page_headers(unchanged)
         if uuid is not None:
             data = data_tag(self.user)  # the version before the data: a tag is never newer than its page
+            text = self.read_document(uuid)
+            if text is not None:
+                body = current_app.json.response(orjson.Fragment(text))
+                return body, page_headers(f"{data}.{content_tag(orjson.loads(text))}")
             body = self.read(uuid)
             return body, page_headers(f"{data}.{content_tag(body)}")
         data = data_tag(self.user)
+        doc = self.document()
+        if doc is not None:
+            count_and_page = partial(_page_of_documents, doc, self.model, self.list_query(eager=False), self.ordering())
+            texts, envelope = paginate_items(count_and_page)
+            return {**envelope, "results": orjson.Fragment(array_text(texts))}, page_headers(data)
         plan = plan_for(self.schema, self.model)
         if plan is None:
             rows, envelope = paginate(self.list_query())
@@ -93,8 +105,28 @@ class ResourceView(MethodView):
             rows, envelope = paginate_items(partial(_page_of_rows, plan, self.list_query(eager=False)))
         return {**envelope, "results": dump_many(self.schema, rows)}, page_headers(data)
 
+    def document(self) -> Document | None:
+        """The schema's JSON as the database writes it (`app.serialization.json_sql`), if it can."""
+        return document(self.schema, self.model, db.session.get_bind().dialect.name)
+
+    def read_document(self, object_id: uuid.UUID) -> str | None:
+        """The caller's object as JSON text written by the database (a 404 if there is none), or None when
+        the schema has no document."""
+        doc = self.document()
+        if doc is None:
+            return None
+        query = visible(self.model, self.user).where(self.model.id == object_id)
+        statement = query.with_only_columns(doc.expression, maintain_column_froms=True)
+        text = db.session.connection().execute(statement, url_parameters(doc)).scalar()
+        if text is None:
+            raise APIError(404, "Not found.")
+        return text
+
     def read(self, object_id: uuid.UUID) -> dict[str, Any]:
         """The representation of the caller's object (a 404 if there is none), read by its plan if it has one."""
+        text = self.read_document(object_id)
+        if text is not None:
+            return orjson.loads(text)
         plan = plan_for(self.schema, self.model)
         if plan is None:
             return dump(self.schema, self.get_object(object_id))
@@ -276,6 +308,40 @@ def _page_of_rows(plan: Plan, query: Select, offset: int, size: int) -> tuple[in
         if offset == 0:
             return 0, rows
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0, rows
+
+
+def _page_of_documents(
+    doc: Document, model: type, query: Select, ordering: list[Any], offset: int, size: int
+) -> tuple[int, list[str]]:
+    """(How many rows `query` selects, the JSON texts of one page), as `_page_of_rows` does.
+
+    The page's ids and count are a subquery, so the database writes documents for that page's rows only
+    (a window count beside the documents would make it write one for every row first).
+    """
+    if offset <= MAX_OFFSET:
+        page = (
+            query.with_only_columns(model.id.label("page_id"), func.count().over().label("total"))
+            .limit(size)
+            .offset(offset)
+            .subquery()
+        )
+        table = inspect(model).local_table
+        statement = (
+            select(doc.expression, page.c.total)
+            .select_from(table.join(page, page.c.page_id == model.id))
+            .order_by(*ordering)
+        )
+        rows = db.session.connection().execute(statement, url_parameters(doc)).all()
+        if rows:
+            return rows[0][1], [row[0] for row in rows]
+        if offset == 0:
+            return 0, []
+    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0, []
+
+
+def url_parameters(doc: Document) -> dict[str, str]:
+    """The URL pieces a document binds, for the host this request named."""
+    return doc.parameters({model: url_pieces(model) for model in doc.url_models})
 
 
 def _refuse_repeats(ids: list[uuid.UUID | None]) -> None:

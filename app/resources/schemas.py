@@ -77,6 +77,7 @@ class ApiUrl(fields.Field):
     """The absolute URL of the object itself."""
 
     reads = ("id",)  # the columns it is made of (app.serialization.loader)
+    sql_form = "api_url"  # how the database writes it (app.serialization.json_sql)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(dump_only=True, **kwargs)
@@ -102,6 +103,7 @@ class Reference(fields.Field):
         self.model = model
         self.id_attribute = id_attribute
         self.reads = (id_attribute,)  # the column it is dumped from (app.serialization.loader)
+        self.sql_form = "uuid"  # written by the database as that uuid (app.serialization.json_sql)
 
     def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
         return getattr(obj, self.id_attribute, None)
