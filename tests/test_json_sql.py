@@ -20,7 +20,7 @@ from app.serialization import dump_many
 from app.serialization.json_sql import array_text, document
 from tests.test_query_counts import seed_companies
 
-HOSTILE = 'quote " backslash \\ slash / tab \t newline \n nul-ish \x01 \u2028 é 😀 </script> \' % ? :x'
+HOSTILE = "quote \" backslash \\ slash / tab \t newline \n nul-ish \x01 \u2028 é 😀 </script> ' % ? :x"
 
 
 def _views(app) -> list[type[ResourceView]]:

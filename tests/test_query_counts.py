@@ -160,4 +160,6 @@ def test_batch_patch_of_one_and_of_eight_cost_the_same_reads(app, alice, alice_a
     # time); what grows is the work each item asks for: its label lookup by text, the UPDATE of modified_at,
     # and the DELETE and INSERT of its label pairing — 4 statements per company.
     assert eight - one <= 7 * 4, (one, eight)
-    assert one <= 2 * LIST_STATEMENTS + 4, one
+    # The write loads each nested level it may change (one query per level, LIST_STATEMENTS before the page
+    # was written by the database); the read back is one statement.
+    assert one <= 7 + LIST_STATEMENTS + 5, one
