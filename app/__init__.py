@@ -7,13 +7,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config, load_config
 from app.errors import register_errorhandlers
-from app.extensions import cors, csrf, db, limiter, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.json_provider import register_json_provider
+from app.revalidation import install_revalidation
 from app.transactions import register_transaction_retry
 
 
 def create_app(config: type[Config] | Config | None = None) -> Flask:
-    """Build the app: settings, extensions, blueprints, error handlers and CLI commands."""
+    """Build the app: settings, extensions, blueprints, error handlers, CLI commands, the revalidation fast
+    path (app.revalidation) and, outermost, the proxy headers."""
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_object(load_config(config))
     register_json_provider(app)
@@ -23,6 +25,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     register_transaction_retry(app)
     register_errorhandlers(app)
     register_commands(app)
+    install_revalidation(app)
     register_proxy_fix(app)
     return app
 
@@ -52,6 +55,7 @@ def register_database_default(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import storage
     from app.auth.loader import init_login
+    from app.cors import init_cors
     from app.database import enable_sqlite_foreign_keys, render_migration_item
     from app.models.data_version import track_data_versions
     from app.pages.session import init_page_sessions
@@ -71,15 +75,7 @@ def register_extensions(app: Flask) -> None:
     init_login(login_manager)
     init_page_sessions(login_manager)
     csrf.init_app(app)
-    cors.init_app(
-        app,
-        resources={r"/api/*": {}, r"/graphql*": {}},
-        origins=app.config["CORS_ORIGINS"],
-        supports_credentials=True,
-        allow_headers=["authorization", "content-type"],
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        max_age=600,
-    )
+    init_cors(app)
     limiter.init_app(app)
     storage.init_app(app)
     track_data_versions(db.session)

@@ -15,8 +15,9 @@ A tag is `"<data>.<content>"` on a detail and `"<data>"` on a list page:
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from flask import request
@@ -32,7 +33,17 @@ STALE_ITEMS = "Objects of the batch have changed since you read them: read them 
 STALE = "The object has changed since you read it: read it again (its current ETag is in the ETag header)."
 
 
-def data_tag(user: User) -> str:
+class Versioned(Protocol):
+    """A user, or a row of their `id` and `data_version` (what the revalidation fast path reads)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def data_version(self) -> str: ...
+
+
+def data_tag(user: Versioned) -> str:
     """The part of every tag of `user`'s pages that changes with each write of their data."""
     source = f"{user.id}:{user.data_version}:{FORMAT}".encode()
     return hashlib.blake2b(source, digest_size=10).hexdigest()
@@ -65,7 +76,11 @@ def page_headers(tag: str) -> dict[str, str]:
 def unchanged_tag(user: User) -> str | None:
     """The tag in the request's `If-None-Match` that names the user's current data, if one does: the page
     it was sent with is still the page (and that tag still its tag)."""
-    tags: ETags = request.if_none_match
+    return unchanged_among(request.if_none_match, user)
+
+
+def unchanged_among(tags: ETags, user: Versioned) -> str | None:
+    """`unchanged_tag` for the parsed `If-None-Match` of any request (the fast path has no Flask request)."""
     if not tags:
         return None
     current = data_tag(user)

@@ -30,6 +30,7 @@ from app.locking import for_update
 from app.models import User
 from app.permissions import check_writable, get_visible_or_404, visible
 from app.resources.schemas import BaseSchema, Patch
+from app.revalidation import revalidates
 from app.serialization import dump, dump_many, dumper
 from app.serialization.json_sql import Document, array_text, document
 from app.serialization.loader import Plan, Row, load_rows, plan_for
@@ -373,6 +374,8 @@ def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> ApiBlue
     """One blueprint for one resource: collection and detail URLs, with or without the slash, login required."""
     blueprint = ApiBlueprint(name, __name__)
     view_func = view.as_view("resource")
+    if view.get is ResourceView.get:  # its first step is the 304 of an unchanged page (app.revalidation)
+        revalidates(view_func)
     for rule, methods in ((url, view.collection_methods), (f"{url}<uuid:uuid>/", view.detail_methods)):
         blueprint.add_url_rule(rule, view_func=view_func, methods=methods, strict_slashes=False, login=True)
     register_detail(blueprint, view.model, "resource")
