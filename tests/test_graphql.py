@@ -460,3 +460,151 @@ def test_the_first_page_counts_every_match_in_its_own_statement(app, alice_api, 
     assert page(alice_api, first=2, name__icontains="nothing like it")["totalCount"] == 0
     after = json.dumps(first["pageInfo"]["endCursor"])
     assert _statements(app, alice_api, 2) == _statements(app, alice_api, 2, after) - 1
+
+
+# -- the document cache and the executor's short road answer exactly what strawberry alone answers ---------
+
+
+def _reference_schema():
+    """The dashboard schema as strawberry alone runs it: no document cache, graphql-core's own executor."""
+    from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+    from strawberry.schema.config import StrawberryConfig
+
+    from app.graphql import schema as dashboard
+
+    return dashboard.DashboardSchema(
+        query=dashboard.Query,
+        config=StrawberryConfig(auto_camel_case=False),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=dashboard.MAX_DEPTH),
+            lambda: MaxTokensLimiter(max_token_count=dashboard.MAX_TOKENS),
+            lambda: MaxAliasesLimiter(max_alias_count=dashboard.MAX_ALIASES),
+            lambda: MaskErrors(should_mask_error=dashboard.should_mask),
+        ],
+    )
+
+
+COMPARED_QUERIES: dict[str, tuple[str, dict | None, str | None]] = {
+    "contract": (FULL_QUERY % {"first": 20, "after": '""'}, None, None),
+    "variables": (
+        "query Q($first: Int, $after: String, $name: String) { companies(first: $first, after: $after,"
+        " name__icontains: $name) { totalCount count pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+        " edges { cursor node { uuid name user } } } }",
+        {"first": 1, "after": None, "name": "a"},
+        None,
+    ),
+    "fragments": (
+        "query D { companies(first: 3) { ...Conn } } fragment Conn on CompanyConnection { totalCount"
+        " edges { node { ...C ... on Company { notes labels { ...L } } } } }"
+        " fragment C on Company { uuid name created_at hq_location { city zipcode __typename } home_page { url } }"
+        " fragment L on Label { uuid user text color order __typename }",
+        None,
+        "D",
+    ),
+    "aliases and directives": (
+        'query($s: Boolean!) { a: companies(order_by: "name") { count @skip(if: $s) edges { node { n: name'
+        " id: uuid name @include(if: $s) } } } b: companies(first: 1) { __typename } __typename }",
+        {"s": True},
+        None,
+    ),
+    "filters and orderings": (
+        '{ l: companies(labels__text: "Applied", order_by: "-name") { totalCount edges { cursor node { name } } }'
+        ' n: companies(labels__isnull: true, order_by: "uuid") { totalCount edges { cursor node { uuid } } }'
+        ' c: companies(order_by: "created_at", first: 0) { totalCount count pageInfo { endCursor } } }',
+        None,
+        None,
+    ),
+    "nested statuses": (
+        "{ companies { edges { node { ratings { value sample_date source { url } } applications { user_company"
+        " created_at statuses { date order applicationstatuslink_set { uuid link { url order } } } } } } } }",
+        None,
+        None,
+    ),
+    "bad cursor": ('{ companies(after: "garbage!") { count } }', None, None),
+    "bad argument": ('{ companies(first: 1000, order_by: "x") { count } }', None, None),
+    "validation errors": ("{ companies { edges { node { nam password_hash } } } }", None, None),
+    "variable errors": ("query Q($first: Int!) { companies(first: $first) { count } }", {"first": "x"}, None),
+    "syntax error": ("{ companies( ", None, None),
+    "too deep": ("{ companies { edges { node { applications { statuses { a { b { c { d } } } } } } } } }", None, None),
+    "introspection": (
+        '{ __type(name: "Application") { name fields { name type { kind ofType { name } } } } }',
+        None,
+        None,
+    ),
+}
+
+
+def _run(schema: Any, app: Any, user_id: uuid.UUID, query: str, variables: dict | None, operation: str | None):
+    from app.models import User
+
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        result = schema.execute_sync(
+            query, variable_values=variables, operation_name=operation, context_value={"user": user}
+        )
+        return result.data, [error.formatted for error in result.errors or ()]
+
+
+@pytest.mark.parametrize("name", list(COMPARED_QUERIES))
+def test_cached_documents_and_the_short_road_answer_what_strawberry_alone_does(app, alice, seed, name):
+    from app.graphql.documents import documents
+    from app.graphql.schema import schema
+
+    seed("Acme", labels=("Applied",), nested=True, notes="<p>hi</p>")
+    seed("Beta", "Gamma")
+    query, variables, operation = COMPARED_QUERIES[name]
+    documents.clear()
+    expected = _run(_reference_schema(), app, alice.id, query, variables, operation)
+    assert _run(schema, app, alice.id, query, variables, operation) == expected  # parsed and validated
+    assert _run(schema, app, alice.id, query, variables, operation) == expected  # from the cache
+
+
+def test_a_cached_document_is_run_with_each_request_s_own_variables(app, alice, seed):
+    from app.graphql.schema import schema
+
+    seed("Acme", "Beta")
+    query = (
+        "query Q($s: Boolean!, $first: Int) { companies(first: $first) { count @include(if: $s)"
+        " edges { node { name } } } }"
+    )
+    first = _run(schema, app, alice.id, query, {"s": True, "first": 1}, None)
+    second = _run(schema, app, alice.id, query, {"s": False, "first": 2}, None)
+    assert first == ({"companies": {"count": 1, "edges": [{"node": {"name": "Beta"}}]}}, [])
+    assert second == ({"companies": {"edges": [{"node": {"name": "Beta"}}, {"node": {"name": "Acme"}}]}}, [])
+
+
+def test_the_document_cache_is_bounded_and_keeps_no_syntax_error(app, alice):
+    from app.graphql.documents import MAX_DOCUMENTS, documents
+    from app.graphql.schema import schema
+
+    documents.clear()
+    for index in range(MAX_DOCUMENTS + 10):
+        assert _run(schema, app, alice.id, f"{{ a{index}: __typename }}", None, None)[0] == {f"a{index}": "Query"}
+    assert len(documents._entries) == MAX_DOCUMENTS
+    assert ("{ a0: __typename }", (("max_tokens", 2000),)) not in documents._entries  # the oldest went first
+    _run(schema, app, alice.id, "{ companies( ", None, None)
+    assert ("{ companies( ", (("max_tokens", 2000),)) not in documents._entries
+
+
+def test_the_short_road_reports_a_bad_value_as_graphql_core_does(app, alice, monkeypatch):
+    """A null in a non-null leaf or a value its scalar refuses: graphql-core's own error, path and all."""
+    from types import SimpleNamespace
+
+    from app.graphql.schema import schema
+    from app.graphql.types import CompanyConnection, CompanyEdge, PageInfo
+
+    node = SimpleNamespace(id="not checked", name=None, notes=5, labels=[SimpleNamespace(order="x", text="t")])
+    connection = CompanyConnection(
+        total_count=1,
+        count=1,
+        page_info=PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None),
+        edges=[CompanyEdge(node=node, cursor="c")],  # type: ignore[arg-type]
+    )
+    monkeypatch.setattr("app.graphql.schema.companies_page", lambda *args, **kwargs: connection)
+    for query in (
+        "{ companies { edges { node { uuid name } } } }",
+        "{ companies { edges { node { notes labels { text order } } } } }",
+    ):
+        expected = _run(_reference_schema(), app, alice.id, query, None, None)
+        assert expected[1], expected  # the reference reports an error
+        assert _run(schema, app, alice.id, query, None, None) == expected

@@ -4,8 +4,8 @@ Scoping goes through `app.permissions.visible`, filtering through the same filte
 list. A page is read by the Core loader of the REST views (`app.serialization.loader`), planned from
 the relationships the query selects (`LOADS`): every column of each model, each selected collection in
 one statement for the whole page and each selected many-to-one joined in, so a page costs the same
-number of SQL statements for 1 company or 100. Rows carry the database's own values (no text forms),
-which the types in `app.graphql.types` read like model instances.
+number of SQL statements for 1 company or 100. Rows carry the database's own values but for uuids, read
+as their text (see `_plan_of`), which the types in `app.graphql.types` read like model instances.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import Select, Uuid, func, inspect, select
 from sqlalchemy.orm import RelationshipDirection
 from strawberry.types.nodes import SelectedField, Selection
 
@@ -98,7 +98,11 @@ def _plan_of(model: type, shape: Shape, loads: dict[str, tuple[Any, dict]]) -> P
         (manys if many else ones).append((relationship.key, relationship, child))
     keys = [mapper.get_property_by_column(column).key for column in mapper.primary_key]  # first, as plans have
     attributes = dict.fromkeys([*keys, *(attribute.key for attribute in mapper.column_attrs)])
-    return make_plan(model, tuple(attributes), ones, manys)
+    # Uuids are read as their text (`text_forms`): the UUID scalar prints a uuid with str(), which a str
+    # passes through unchanged, so no uuid.UUID is built only to be printed. Timestamps stay datetimes:
+    # the DateTime scalar calls their isoformat().
+    uuids = frozenset(key for key in attributes if isinstance(mapper.column_attrs[key].columns[0].type, Uuid))
+    return make_plan(model, tuple(attributes), ones, manys, uuids)
 
 
 def node_selections(connection_selections: Iterable[Selection]) -> list[Selection]:

@@ -17,7 +17,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.graphql.companies import companies_page
+from app.graphql.documents import DocumentCache
 from app.graphql.errors import should_mask
+from app.graphql.execution import DashboardExecutor
 from app.graphql.types import CompanyConnection
 
 MAX_DEPTH = 8  # the deepest real selection (a status link's url) is 7 below the root
@@ -72,11 +74,13 @@ class DashboardSchema(strawberry.Schema):
 schema = DashboardSchema(
     query=Query,
     config=StrawberryConfig(auto_camel_case=False),
+    execution_context_class=DashboardExecutor,
     # Factories: strawberry builds fresh extension instances for every request.
     extensions=[
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        DocumentCache,  # keyed by the parse options the limiters above set, too
         lambda: MaskErrors(should_mask_error=should_mask),
     ],
 )

@@ -1,7 +1,9 @@
 """GraphQL object types over the models: field names as the client writes them (snake_case).
 
-Resolvers read the row passed as `root` (a loader row with a model's columns as attributes); every
-relationship they touch is loaded with the page by `app.graphql.companies` (which is what keeps the
+Every field is a plain attribute of the row it is read from (a loader row with a model's columns and
+relationships as attributes), renamed where the client's name is not the model's (`uuid` is `id`), so
+strawberry resolves it with no resolver of ours and the executor (`app.graphql.execution`) reads it
+directly. Every relationship is loaded with the page by `app.graphql.companies` (which is what keeps the
 query count constant).
 """
 
@@ -12,21 +14,11 @@ from uuid import UUID
 
 import strawberry
 
-from app.models import Application, ApplicationStatus
-
-
-def _uuid(root: strawberry.Parent[object]) -> UUID:
-    return root.id  # type: ignore[attr-defined]
-
-
-def _owner(root: strawberry.Parent[object]) -> UUID | None:
-    return root.user_id  # type: ignore[attr-defined]
-
 
 @strawberry.type(name="Label")
 class LabelType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
-    user: UUID | None = strawberry.field(resolver=_owner)
+    id: UUID = strawberry.field(name="uuid")
+    user_id: UUID | None = strawberry.field(name="user")
     text: str
     color: str
     order: int
@@ -34,7 +26,7 @@ class LabelType:
 
 @strawberry.type(name="Link")
 class LinkType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
+    id: UUID = strawberry.field(name="uuid")
     text: str
     url: str
     order: int
@@ -42,7 +34,7 @@ class LinkType:
 
 @strawberry.type(name="Address")
 class AddressType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
+    id: UUID = strawberry.field(name="uuid")
     place_name: str
     country: str
     state: str
@@ -54,35 +46,31 @@ class AddressType:
 
 @strawberry.type(name="ApplicationStatusLink")
 class ApplicationStatusLinkType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
+    id: UUID = strawberry.field(name="uuid")
     link: LinkType | None
 
 
 @strawberry.type(name="ApplicationStatus")
 class ApplicationStatusType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
+    id: UUID = strawberry.field(name="uuid")
     created_at: dt.datetime
     modified_at: dt.datetime
     text: str
     date: dt.date
     order: int
-
-    @strawberry.field
-    def applicationstatuslink_set(self, root: strawberry.Parent[ApplicationStatus]) -> list[ApplicationStatusLinkType]:
-        """The status's links (named as in the REST API)."""
-        return root.links  # type: ignore[return-value]
+    links: list[ApplicationStatusLinkType] = strawberry.field(name="applicationstatuslink_set")  # the REST name
 
 
 @strawberry.type(name="PositionLocation")
 class PositionLocationType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
+    id: UUID = strawberry.field(name="uuid")
     location: AddressType | None
 
 
 @strawberry.type(name="Application")
 class ApplicationType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
-    user: UUID = strawberry.field(resolver=_owner)
+    id: UUID = strawberry.field(name="uuid")
+    user_id: UUID = strawberry.field(name="user")
     created_at: dt.datetime
     modified_at: dt.datetime
     position_title: str
@@ -93,16 +81,12 @@ class ApplicationType:
     labels: list[LabelType]
     position_locations: list[PositionLocationType]
     statuses: list[ApplicationStatusType] = strawberry.field(description="Newest `date` first.")
-
-    @strawberry.field
-    def user_company(self, root: strawberry.Parent[Application]) -> UUID:
-        """The uuid of the company applied to."""
-        return root.user_company_id
+    user_company_id: UUID = strawberry.field(name="user_company")  # the uuid of the company applied to
 
 
 @strawberry.type(name="CompanyRating")
 class CompanyRatingType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
+    id: UUID = strawberry.field(name="uuid")
     value: float
     sample_date: dt.date
     source: LinkType | None
@@ -110,8 +94,8 @@ class CompanyRatingType:
 
 @strawberry.type(name="Company")
 class CompanyType:
-    uuid: UUID = strawberry.field(resolver=_uuid)
-    user: UUID = strawberry.field(resolver=_owner)
+    id: UUID = strawberry.field(name="uuid")
+    user_id: UUID = strawberry.field(name="user")
     created_at: dt.datetime
     modified_at: dt.datetime
     name: str
