@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from app.json_provider import stored_json
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a safe, usable configuration."""
@@ -61,7 +63,7 @@ class Config:
         # one process or on one disk (in-memory rate limits, local images) is refused.
         self.APP_INSTANCES = _env_int("APP_INSTANCES", 1)
         self.SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")  # None: SQLite in the instance folder
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "json_serializer": stored_json}
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.CORS_ORIGINS = _env_list("CORS_ORIGINS", "http://localhost:3000")
         self.JWT_SIGNING_KEY = _env("JWT_SIGNING_KEY")  # defaults to SECRET_KEY

@@ -16,6 +16,7 @@ spaced separators) is still Flask's.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -28,9 +29,34 @@ OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUG
 OPTIONS |= orjson.OPT_PASSTHROUGH_DATACLASS
 
 
+class WrittenJSON:
+    """JSON text written elsewhere (by the database: app.serialization.json_sql), copied into a response
+    as it is by orjson, and read back into values for Python's encoder (the fallback below, or Flask's own)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def written_default(value: Any) -> Any:
+    """Flask's `default`, for Python's encoder, with written JSON as its values."""
+    if isinstance(value, WrittenJSON):
+        return orjson.loads(value.text)
+    return DefaultJSONProvider.default(value)
+
+
+def _orjson_default(value: Any) -> Any:
+    if isinstance(value, WrittenJSON):
+        return orjson.Fragment(value.text)
+    return DefaultJSONProvider.default(value)
+
+
 class OrjsonProvider(DefaultJSONProvider):
     """Flask's JSON provider with orjson for response bodies (`jsonify`, a view's dict or list), and bodies
     read under JSON_MAX_DEPTH."""
+
+    default = staticmethod(written_default)
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return loads(s, self._app.config["JSON_MAX_DEPTH"])
@@ -38,7 +64,7 @@ class OrjsonProvider(DefaultJSONProvider):
     def encode(self, obj: Any, *, indent: bool = False) -> bytes:
         """`obj` as a response body, as Flask's provider would write it (see the module docstring)."""
         try:
-            return orjson.dumps(obj, default=self.default, option=OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
+            return orjson.dumps(obj, default=_orjson_default, option=OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
         except orjson.JSONEncodeError:
             layout: dict[str, Any] = {"indent": 2} if indent else {"separators": (",", ":")}
             return super().dumps(obj, **layout).encode()
@@ -47,6 +73,15 @@ class OrjsonProvider(DefaultJSONProvider):
         obj = self._prepare_response_obj(args, kwargs)
         indent = (self.compact is None and self._app.debug) or self.compact is False
         return self._app.response_class(self.encode(obj, indent=indent) + b"\n", mimetype=self.mimetype)
+
+
+def stored_json(value: Any) -> str:
+    """The text a JSON column stores: compact with sorted keys, as responses write it, so the JSON the
+    database writes from it (app.serialization.json_sql) is the response's own bytes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError:  # integers beyond 64 bits, say: Python's encoder, same layout
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def register_json_provider(app: Flask) -> None:

@@ -20,15 +20,21 @@ from markupsafe import Markup
 
 from app.api.endpoints import detail_endpoints
 from app.extensions import db
-from app.json_provider import OrjsonProvider
+from app.json_provider import OrjsonProvider, written_default
 from tests.factories import make_company
 from tests.rest_support import company_body, created
+
+
+class FlaskDefault(DefaultJSONProvider):
+    """Flask's provider, given the values of the JSON the database wrote (app.serialization.json_sql)."""
+
+    default = staticmethod(written_default)
 
 
 @contextmanager
 def flask_default_provider(app: Flask) -> Iterator[None]:
     ours = app.json
-    app.json = DefaultJSONProvider(app)
+    app.json = FlaskDefault(app)
     try:
         yield
     finally:

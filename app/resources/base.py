@@ -26,6 +26,7 @@ from app.errors import APIError
 from app.etags import STALE_ITEMS, check_if_match, content_tag, data_tag, matches, page_headers, unchanged_tag
 from app.extensions import db
 from app.filters import Filter
+from app.json_provider import WrittenJSON
 from app.locking import for_update
 from app.models import User
 from app.permissions import check_writable, get_visible_or_404, visible
@@ -89,7 +90,7 @@ class ResourceView(MethodView):
             data = data_tag(self.user)  # the version before the data: a tag is never newer than its page
             text = self.read_document(uuid)
             if text is not None:
-                body = current_app.json.response(orjson.Fragment(text))
+                body = current_app.json.response(WrittenJSON(text))
                 return body, page_headers(f"{data}.{content_tag(orjson.loads(text))}")
             body = self.read(uuid)
             return body, page_headers(f"{data}.{content_tag(body)}")
@@ -98,7 +99,7 @@ class ResourceView(MethodView):
         if doc is not None:
             count_and_page = partial(_page_of_documents, doc, self.model, self.list_query(eager=False), self.ordering())
             texts, envelope = paginate_items(count_and_page)
-            return {**envelope, "results": orjson.Fragment(array_text(texts))}, page_headers(data)
+            return {**envelope, "results": WrittenJSON(array_text(texts))}, page_headers(data)
         plan = plan_for(self.schema, self.model)
         if plan is None:
             rows, envelope = paginate(self.list_query())

@@ -311,8 +311,16 @@ class _Builder:
         return func.json_quote(value)
 
     def float(self, value: ColumnElement) -> ColumnElement:
-        if self.dialect == "postgresql":  # float8 prints its shortest exact form
-            return self.scalar(value)
+        if self.dialect == "postgresql":
+            # float8 prints its shortest exact form, but a whole number without ".0" (Python: 1000.0), and
+            # the values JSON has no number for as strings (orjson writes null).
+            text = cast(func.to_json(value), Text)
+            return case(
+                (value.is_(None), _text("null")),
+                (value.in_([_text("NaN"), _text("Infinity"), _text("-Infinity")]), _text("null")),
+                (text.regexp_match(_text("[.eE]")), text),
+                else_=text.op("||", return_type=String)(_text(".0")),
+            )
         # SQLite's json_quote keeps 15 digits: where that is not the same double, all 17.
         quoted = func.json_quote(value)
         exact = func.printf(_text("%!.17g"), value)
