@@ -15,6 +15,7 @@ A tag is `"<data>.<content>"` on a detail and `"<data>"` on a list page:
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -63,9 +64,16 @@ def content_tag(representation: Any) -> str:
     return hashlib.blake2b(canonical, digest_size=12).hexdigest()
 
 
-def etag_of(user: User, representation: Any) -> str:
-    """The (strong, unquoted) entity tag of one object's representation, read by `user`."""
-    return f"{data_tag(user)}.{content_tag(representation)}"
+# A member named api_url in JSON text: its value is a string, in which a quote is always escaped.
+_URL_MEMBER = re.compile(r'"api_url":"(?:[^"\\]|\\.)*"')
+
+
+def written_content_tag(text: str) -> str:
+    """`content_tag` of JSON the database wrote (app.serialization.json_sql): a digest of that text with
+    every `api_url` blanked. The text is canonical already (sorted keys, no spaces), so it is neither
+    parsed nor written again; a resource's tags all come from one of the two functions, never both."""
+    canonical = _URL_MEMBER.sub('"api_url":""', text).encode()
+    return hashlib.blake2b(canonical, digest_size=12).hexdigest()
 
 
 def page_headers(tag: str) -> dict[str, str]:
@@ -88,7 +96,7 @@ def unchanged_among(tags: ETags, user: Versioned) -> str | None:
     return next((tag for tag in tags.as_set(include_weak=True) if tag and tag.partition(".")[0] == current), None)
 
 
-def matches(tag: str | None, current_data: str, representation: Callable[[], Any]) -> bool:
+def matches(tag: str | None, current_data: str, content: Callable[[], str]) -> bool:
     """Whether a tag a client sent (quoted or not, `*` for any) still names the object (see the module);
     an empty one (`""`, which werkzeug parses as None) names nothing."""
     if not tag:
@@ -98,11 +106,11 @@ def matches(tag: str | None, current_data: str, representation: Callable[[], Any
         return True
     if weak or not raw:
         return False
-    data, _, content = raw.partition(".")
-    return data == current_data or (bool(content) and content == content_tag(representation()))
+    data, _, content_part = raw.partition(".")
+    return data == current_data or (bool(content_part) and content_part == content())
 
 
-def check_if_match(user: User, representation: Callable[[], Any]) -> None:
+def check_if_match(user: User, content: Callable[[], str]) -> None:
     """Refuse the write with a 412 (and the current tag) when `If-Match` names another version.
 
     `user.data_version` must be current (read after the object's lock). Without `If-Match` every write
@@ -113,6 +121,6 @@ def check_if_match(user: User, representation: Callable[[], Any]) -> None:
     if request.if_match.star_tag:
         return
     current_data = data_tag(user)
-    if any(matches(tag, current_data, representation) for tag in request.if_match.as_set()):
+    if any(matches(tag, current_data, content) for tag in request.if_match.as_set()):
         return
-    raise APIError(412, STALE, headers={"ETag": f'"{etag_of(user, representation())}"'})
+    raise APIError(412, STALE, headers={"ETag": f'"{current_data}.{content()}"'})

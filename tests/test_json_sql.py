@@ -138,3 +138,21 @@ def test_a_missing_or_foreign_detail_is_a_404(app, alice, bob, alice_api):
     assert alice_api.get(f"/api/companies/{foreign}/").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(Company.id).where(Company.id == foreign)) == foreign
+
+
+def test_a_detail_tag_names_its_content_whatever_the_host_and_only_its_content(app, alice, alice_api):
+    (company,) = seed_companies(app, alice.id, 1)
+    url = f"/api/companies/{company}/"
+    here = alice_api.get(url)
+    there = alice_api.get(url, base_url="https://elsewhere.example:8443")
+    assert here.get_json()["api_url"] != there.get_json()["api_url"]
+    assert here.headers["ETag"] == there.headers["ETag"]
+    # Text that looks like an api_url member is content like any other: it changes the tag.
+    changed = alice_api.patch(url, json={"notes": '"api_url":"https://x/"'})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"].strip('"').split(".")[1] != here.headers["ETag"].strip('"').split(".")[1]
+    assert alice_api.get(url).headers["ETag"] == changed.headers["ETag"]
+    # The old tag's content no longer describes the company: a write under it is refused.
+    stale = alice_api.patch(url, json={"name": "Late"}, headers={"If-Match": here.headers["ETag"]})
+    assert stale.status_code == 412
+    assert stale.headers["ETag"] == changed.headers["ETag"]

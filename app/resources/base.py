@@ -23,7 +23,16 @@ from sqlalchemy.orm.strategy_options import _AbstractLoad
 from app.api import ApiBlueprint, current_user, json_body, paginate, paginate_items, register_detail
 from app.api.endpoints import url_pieces
 from app.errors import APIError
-from app.etags import STALE_ITEMS, check_if_match, content_tag, data_tag, matches, page_headers, unchanged_tag
+from app.etags import (
+    STALE_ITEMS,
+    check_if_match,
+    content_tag,
+    data_tag,
+    matches,
+    page_headers,
+    unchanged_tag,
+    written_content_tag,
+)
 from app.extensions import db
 from app.filters import Filter
 from app.json_provider import WrittenJSON
@@ -88,12 +97,8 @@ class ResourceView(MethodView):
             return "", 304, page_headers(unchanged)
         if uuid is not None:
             data = data_tag(self.user)  # the version before the data: a tag is never newer than its page
-            text = self.read_document(uuid)
-            if text is not None:
-                body = current_app.json.response(WrittenJSON(text))
-                return body, page_headers(f"{data}.{content_tag(orjson.loads(text))}")
-            body = self.read(uuid)
-            return body, page_headers(f"{data}.{content_tag(body)}")
+            body, content = self.represent(uuid)
+            return current_app.json.response(body), page_headers(f"{data}.{content}")
         data = data_tag(self.user)
         doc = self.document()
         if doc is not None:
@@ -123,6 +128,19 @@ class ResourceView(MethodView):
         if text is None:
             raise APIError(404, "Not found.")
         return text
+
+    def represent(self, object_id: uuid.UUID) -> tuple[Any, str]:
+        """The caller's object as a response body (JSON the database wrote, or values), and the content
+        part of its tag (`app.etags`), from the one or the other (a 404 if there is none)."""
+        text = self.read_document(object_id)
+        if text is not None:
+            return WrittenJSON(text), written_content_tag(text)
+        body = self.read(object_id)
+        return body, content_tag(body)
+
+    def content(self, object_id: uuid.UUID) -> str:
+        """The content part of the tag of the caller's object as it is now (see `represent`)."""
+        return self.represent(object_id)[1]
 
     def read(self, object_id: uuid.UUID) -> dict[str, Any]:
         """The representation of the caller's object (a 404 if there is none), read by its plan if it has one."""
@@ -187,7 +205,7 @@ class ResourceView(MethodView):
         if for_write:
             check_writable(obj, self.user)
             db.session.refresh(self.user, ["data_version"])  # as of the lock: what a writer before us left
-            check_if_match(self.user, cache(partial(self.read, object_id)))
+            check_if_match(self.user, cache(partial(self.content, object_id)))
         return obj
 
     def write_options(self) -> tuple[_AbstractLoad, ...]:
@@ -219,8 +237,8 @@ class ResourceView(MethodView):
         (self.update_schema or self.schema)().load(json_body(), partial=partial).apply(obj)
         db.session.commit()
         data = data_tag(self.user)
-        body = self.read(object_id)
-        return body, {"ETag": f'"{data}.{content_tag(body)}"'}
+        body, content = self.represent(object_id)
+        return current_app.json.response(body), {"ETag": f'"{data}.{content}"'}
 
     def update_many(self) -> ResponseReturnValue:
         """Batch PATCH: every item names its uuid (and may carry its `etag`); any failure fails the batch."""
@@ -267,9 +285,9 @@ class ResourceView(MethodView):
             tag = item.get("etag") if isinstance(item, dict) else None
             if tag is None or object_id not in objects:
                 continue
-            representation = cache(partial(self.read, object_id))
-            if not isinstance(tag, str) or not matches(tag, current_data, representation):
-                stale[str(index)] = f'"{current_data}.{content_tag(representation())}"'
+            content = cache(partial(self.content, object_id))
+            if not isinstance(tag, str) or not matches(tag, current_data, content):
+                stale[str(index)] = f'"{current_data}.{content()}"'
         if stale:
             raise APIError(412, STALE_ITEMS, stale=stale)
 
