@@ -50,9 +50,10 @@ migrate: install ## Apply the database migrations and create the global labels
 run: migrate ## Serve on http://127.0.0.1:5000 (SQLite in instance/ unless DATABASE_URL is set)
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
-# pytest-xdist workers for `make test` (and so CI); TEST_WORKERS=0 runs in one process. Tests marked
+# pytest-xdist workers for `make test` (and so CI); TEST_WORKERS=0 runs in one process. Three on two cores:
+# the servers, browsers and PostgreSQL the tests wait on leave a core idle otherwise. Tests marked
 # xdist_group (a module that starts servers once for all its tests) stay together on one worker.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 
 test: install-dev ## The whole test suite, on SQLite and PostgreSQL, on TEST_WORKERS processes
 	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)

@@ -76,12 +76,13 @@ class OrjsonProvider(DefaultJSONProvider):
 
 
 def stored_json(value: Any) -> str:
-    """The text a JSON column stores: compact with sorted keys, as responses write it, so the JSON the
-    database writes from it (app.serialization.json_sql) is the response's own bytes."""
+    """The text a JSON column stores: compact, as responses are written, so the JSON the database writes
+    from it (app.serialization.json_sql) has no spaces either. Keys keep their order (the order of a
+    spreadsheet's extra columns, which exports write back), so inside such values they are not sorted."""
     try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:  # integers beyond 64 bits, say: Python's encoder, same layout
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def register_json_provider(app: Flask) -> None:

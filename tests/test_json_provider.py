@@ -49,8 +49,26 @@ def same_bytes_both_ways(app: Flask, request) -> bytes:
         theirs = request()
     assert ours.status_code == theirs.status_code
     assert ours.mimetype == theirs.mimetype == "application/json"
-    assert ours.get_data() == theirs.get_data()
+    ours_apart, theirs_apart = _json_values_apart(ours.get_data()), _json_values_apart(theirs.get_data())
+    assert ours_apart[0] == theirs_apart[0]  # every byte but the values of JSON columns
+    assert ours_apart[1] == theirs_apart[1]  # those as values: their keys come in the order they were stored
     return ours.get_data()
+
+
+def _json_values_apart(body: bytes) -> tuple[bytes, list]:
+    """`body` with the value of each `extra` member (a JSON column) replaced by null, and those values.
+
+    The database writes a JSON column's value as it was stored, keys in their order (an import's column
+    order, which exports write back), where Flask's provider sorts them: the one difference allowed.
+    """
+    text, values, decoder, key = body.decode(), [], json.JSONDecoder(), '"extra":'
+    start = text.find(key)
+    while start != -1:
+        value, end = decoder.raw_decode(text, start + len(key))
+        values.append(value)
+        text = text[: start + len(key)] + "null" + text[end:]
+        start = text.find(key, start + len(key))
+    return text.encode(), values
 
 
 @pytest.fixture
