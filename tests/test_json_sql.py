@@ -156,3 +156,12 @@ def test_a_detail_tag_names_its_content_whatever_the_host_and_only_its_content(a
     stale = alice_api.patch(url, json={"name": "Late"}, headers={"If-Match": here.headers["ETag"]})
     assert stale.status_code == 412
     assert stale.headers["ETag"] == changed.headers["ETag"]
+
+
+def test_url_pieces_are_bound_as_json_string_content(app):
+    """The document writes the quotes around an api_url itself, so the pieces must come escaped. (Werkzeug
+    drops a Host it finds invalid, so this cannot be reached through a request today.)"""
+    with app.app_context():
+        doc = document(LinkSchema, Link, db.session.get_bind().dialect.name)
+    bound = doc.parameters({Link: ('http://odd"host\\name/é/', "/")})
+    assert set(bound.values()) == {'http://odd\\"host\\\\name/é/', "/"}

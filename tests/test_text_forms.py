@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import Company
@@ -46,3 +46,22 @@ def test_a_null_uuid_reads_as_null(app, alice):
         db.session.commit()
         query = select(text_form(Company.hq_location_id)).where(Company.id == company.id)
         assert db.session.execute(query).scalar_one() is None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the stored text is SQLite's own
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("2024-05-01 12:00:00", "2024-05-01T12:00:00+00:00"),  # as SQLite's CURRENT_TIMESTAMP writes it
+        ("2024-05-01 12:00:00.000000", "2024-05-01T12:00:00+00:00"),
+        ("2024-05-01 12:00:00.000100", "2024-05-01T12:00:00.000100+00:00"),
+    ],
+)
+def test_a_timestamp_stored_as_sqlite_text_reads_as_its_isoformat(app, alice, stored, shown):
+    with app.app_context():
+        company = Company(user_id=alice.id, name="Acme")
+        db.session.add(company)
+        db.session.commit()
+        db.session.execute(text("UPDATE company SET created_at = :stored"), {"stored": stored})
+        query = select(text_form(Company.created_at)).where(Company.id == company.id)
+        assert db.session.execute(query).scalar_one() == shown

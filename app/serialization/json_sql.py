@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import orjson
 from marshmallow import Schema, fields
 from sqlalchemy import (
     JSON,
@@ -79,7 +80,7 @@ class Document:
         bound = {}
         for model in self.url_models:
             prefix, suffix = pieces[model]
-            bound[_prefix_name(model)], bound[_suffix_name(model)] = prefix, suffix
+            bound[_prefix_name(model)], bound[_suffix_name(model)] = _escaped(prefix), _escaped(suffix)
         return bound
 
 
@@ -113,6 +114,11 @@ def _prefix_name(model: type) -> str:
 
 def _suffix_name(model: type) -> str:
     return f"url_suffix_{inspect(model).local_table.name}"
+
+
+def _escaped(text: str) -> str:
+    """`text` as it is written inside a JSON string, by the app's own encoder."""
+    return orjson.dumps(text).decode()[1:-1]
 
 
 def _text(value: str) -> ColumnElement:
@@ -160,8 +166,76 @@ def _compile_concat(element: _Concat, compiler: Any, **kw: Any) -> str:
     return "(" + " || ".join(compiler.process(part, **kw) for part in element.clauses) + ")"
 
 
+Piece = str | ColumnElement  # literal JSON text, or an expression giving JSON text
+
+
+class _Literal(ColumnElement):
+    """Literal JSON text of a run (keys and punctuation: no quote or percent sign)."""
+
+    type = String()
+    inherit_cache = True
+    _traverse_internals = [("text", InternalTraversal.dp_string)]
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+@compiles(_Literal)
+def _compile_literal(element: _Literal, compiler: Any, **kw: Any) -> str:
+    return f"'{element.text}'"
+
+
+class _Run(FunctionElement):
+    """Literal text and scalar values, no subquery among them, as one text.
+
+    On SQLite it is one `printf` (one allocation where each `||` makes a new string), with the literal
+    text in its format; elsewhere a `||` chain.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+_PRINTF_ARGUMENTS = 100  # SQLite allows 127 arguments to a function by default
+
+
+@compiles(_Run, "sqlite")
+def _compile_run_sqlite(element: _Run, compiler: Any, **kw: Any) -> str:
+    printfs, text, arguments = [], "", []
+    for part in element.clauses:
+        if isinstance(part, _Literal):
+            text += part.text.replace("%", "%%")
+            continue
+        if len(arguments) == _PRINTF_ARGUMENTS:
+            printfs.append(f"printf('{text}', {', '.join(arguments)})")
+            text, arguments = "", []
+        text += "%s"
+        arguments.append(compiler.process(part, **kw))
+    printfs.append(f"printf('{text}', {', '.join(arguments)})" if arguments else f"'{text}'")
+    return printfs[0] if len(printfs) == 1 else "(" + " || ".join(printfs) + ")"
+
+
+@compiles(_Run)
+def _compile_run(element: _Run, compiler: Any, **kw: Any) -> str:
+    return "(" + " || ".join(compiler.process(part, **kw) for part in element.clauses) + ")"
+
+
+def _run(pieces: list[Piece]) -> ColumnElement:
+    """The pieces as one text, adjacent literals joined."""
+    parts: list[ColumnElement] = []
+    for piece in pieces:
+        if isinstance(piece, str):
+            if parts and isinstance(parts[-1], _Literal):
+                parts[-1] = _Literal(parts[-1].text + piece)
+            else:
+                parts.append(_Literal(piece))
+        else:
+            parts.append(piece)
+    return parts[0] if len(parts) == 1 else _Run(*parts)
+
+
 def _concat(parts: list[ColumnElement]) -> ColumnElement:
-    return _Concat(*parts)
+    return parts[0] if len(parts) == 1 else _Concat(*parts)
 
 
 class _Builder:
@@ -177,48 +251,60 @@ class _Builder:
             key = schema_field.data_key if schema_field.data_key is not None else name
             if not _PLAIN_KEY.match(key):
                 raise Unsupported(key)
-            members.append((key, self.value(name, schema_field, model, table)))
+            nested = type(schema_field)._serialize is fields.Nested._serialize
+            members.append((key, self.value(name, schema_field, model, table), nested))
         members.sort(key=lambda member: member[0])
-        parts: list[ColumnElement] = []
-        for index, (key, value) in enumerate(members):
-            parts += [_text(("{" if index == 0 else ",") + f'"{key}":'), value]
-        parts.append(_text("}" if members else "{}"))
-        return _concat(parts)
+        # The text between two nested values is one run (`_Run`): SQLite copies all the text so far at
+        # each `||`, so a long nested value is then copied once per nested value after it, not once per
+        # field after it (a company's applications were copied some 20 times).
+        chain: list[ColumnElement] = []
+        pieces: list[Piece] = []
+        for index, (key, value, nested) in enumerate(members):
+            pieces.append(("{" if index == 0 else ",") + f'"{key}":')
+            if nested:
+                chain += [_run(pieces), *value]
+                pieces = []
+            else:
+                pieces += value
+        pieces.append("}" if members else "{}")
+        chain.append(_run(pieces))
+        return _concat(chain)
 
-    def value(self, name: str, schema_field: fields.Field, model: type, table: FromClause) -> ColumnElement:
+    def value(self, name: str, schema_field: fields.Field, model: type, table: FromClause) -> list[Piece]:
+        """The field's JSON text, as pieces of a run."""
         serialize = type(schema_field)._serialize
         if serialize is fields.Nested._serialize:
-            return self.nested(name, schema_field, model, table)
+            return [self.nested(name, schema_field, model, table)]
         sql_form = getattr(schema_field, "sql_form", None)
         if sql_form is not None:
             return self.declared(sql_form, schema_field, model, table)
         column = self.column(name, schema_field, model, table)
         column_type = column.type
         if serialize is fields.String._serialize and isinstance(column_type, String | Text):
-            return self.scalar(column)
+            return [self.scalar(column)]
         if serialize is fields.UUID._serialize and isinstance(column_type, Uuid):
-            return self.scalar(text_form(column))
+            return self.plain_text(text_form(column), column.nullable)
         if (
             serialize is fields.DateTime._serialize
             and type(schema_field) is fields.DateTime
             and schema_field.format in (None, "iso")
             and isinstance(column_type, UTCDateTime)
         ):
-            return self.scalar(text_form(column))
+            return self.plain_text(text_form(column), column.nullable)
         if serialize is fields.Date._serialize and schema_field.format in (None, "iso") and type(column_type) is Date:
-            return self.scalar(column)
+            return [self.scalar(column)]
         if serialize is fields.Number._serialize and not schema_field.as_string:
             if schema_field.num_type is int and isinstance(column_type, Integer):
-                return self.scalar(column)
+                return [self.scalar(column)]
             if schema_field.num_type is float and isinstance(column_type, Float) and not column_type.asdecimal:
-                return self.float(column)
+                return [self.float(column)]
         if serialize is fields.Boolean._serialize and isinstance(column_type, Boolean):
-            return self.boolean(column)
+            return [self.boolean(column)]
         untyped = (
             getattr(schema_field, "key_field", True) is None and getattr(schema_field, "value_field", True) is None
         )
         if serialize is fields.Dict._serialize and isinstance(column_type, JSON) and untyped:
-            return self.json(column)
+            return [self.json(column)]
         raise Unsupported(name)
 
     def column(self, name: str, schema_field: fields.Field, model: type, table: FromClause) -> ColumnElement:
@@ -234,19 +320,20 @@ class _Builder:
         (column,) = attributes[attribute].columns
         return table.c[column.key]
 
-    def declared(self, sql_form: str, schema_field: fields.Field, model: type, table: FromClause) -> ColumnElement:
+    def declared(self, sql_form: str, schema_field: fields.Field, model: type, table: FromClause) -> list[Piece]:
         (attribute,) = schema_field.reads
         (column,) = inspect(model).column_attrs[attribute].columns
         if not isinstance(column.type, Uuid):
             raise Unsupported(attribute)
         uuid_text = text_form(table.c[column.key])
         if sql_form == "uuid":
-            return self.scalar(uuid_text)
-        if sql_form == "api_url":
+            return self.plain_text(uuid_text, column.nullable)
+        if sql_form == "api_url" and not column.nullable:
             self.urls.add(model)
+            # The pieces are bound already escaped as JSON (Document.parameters).
             prefix = bindparam(_prefix_name(model), type_=String)
             suffix = bindparam(_suffix_name(model), type_=String)
-            return self.scalar(_concat([prefix, uuid_text, suffix]))
+            return ['"', prefix, uuid_text, suffix, '"']
         raise Unsupported(sql_form)
 
     def nested(self, name: str, schema_field: fields.Nested, model: type, table: FromClause) -> ColumnElement:
@@ -304,6 +391,12 @@ class _Builder:
         return _concat([_text("["), aggregated.scalar_subquery(), _text("]")])
 
     # -- scalars: JSON text, never NULL ------------------------------------------------------------
+
+    def plain_text(self, text: ColumnElement, nullable: bool | None) -> list[Piece]:
+        """A text form that needs no escaping (uuids, timestamps): quoted by the run's own text."""
+        if nullable:
+            return [self.scalar(text)]
+        return ['"', text, '"']
 
     def scalar(self, value: ColumnElement) -> ColumnElement:
         if self.dialect == "postgresql":

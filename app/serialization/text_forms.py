@@ -3,7 +3,8 @@
 A page reads hundreds of uuids and timestamps, and converting database values into Python objects is most
 of what loading it costs. The loader (`app.serialization.loader`) selects a column through `text_form`
 when the field dumping it would only turn the value back into that same text:
-- a `Uuid` as `str(uuid)` (lowercase, dashed): PostgreSQL casts it; SQLite stores 32 hex digits;
+- a `Uuid` as `str(uuid)` (lowercase, dashed): PostgreSQL casts it; SQLite stores 32 hex digits
+  (`uuid.hex`, which is lowercase, written by SQLAlchemy's bind processor);
 - a timezone-aware timestamp as `datetime.isoformat()` in UTC (`2024-05-01T12:00:00.250000+00:00`,
   no fraction when its microseconds are 0): PostgreSQL formats it with `to_char`; SQLite stores it as
   `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC (`app.models.base.UTCDateTime`).
@@ -58,8 +59,8 @@ def _uuid_postgresql(element: UuidText, compiler: Any, **kw: Any) -> str:
 @compiles(UuidText, "sqlite")
 def _uuid_sqlite(element: UuidText, compiler: Any, **kw: Any) -> str:
     hex_digits = compiler.process(element.clauses, **kw)
-    parts = " || '-' || ".join(f"substr({hex_digits}, {start}, {length})" for start, length in _UUID_GROUPS)
-    return f"lower({parts})"
+    groups = ", ".join(f"substr({hex_digits}, {start}, {length})" for start, length in _UUID_GROUPS)
+    return f"CASE WHEN {hex_digits} IS NOT NULL THEN printf('%s-%s-%s-%s-%s', {groups}) END"
 
 
 _UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
@@ -78,11 +79,8 @@ def _timestamp_postgresql(element: TimestampText, compiler: Any, **kw: Any) -> s
 @compiles(TimestampText, "sqlite")
 def _timestamp_sqlite(element: TimestampText, compiler: Any, **kw: Any) -> str:
     stored = compiler.process(element.clauses, **kw)
-    date_part = f"substr({stored}, 1, 10) || 'T' || "
-    return (
-        f"(CASE WHEN substr({stored}, 20) IN ('', '.000000') THEN {date_part}substr({stored}, 12, 8) "
-        f"ELSE {date_part}substr({stored}, 12) END || '+00:00')"
-    )
+    whole_seconds = f"CASE WHEN {stored} GLOB '*.000000' THEN substr({stored}, 1, 19) ELSE {stored} END"
+    return f"(replace({whole_seconds}, ' ', 'T') || '+00:00')"
 
 
 @compiles(UuidText)
