@@ -481,8 +481,14 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
-def worker_pid(master: int) -> int:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+def worker_pid(master: int, timeout: float = 30) -> int:
+    """The master's one worker (the master listens before its worker has booted: wait for it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if len(children) == 1 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     if len(children) != 1:
         raise RuntimeError(f"expected one gunicorn worker, found {children}")
     return int(children[0])

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, insert, select
 
+from app.etags import written_content_tag
 from app.extensions import db
 from app.models import Company, Label, Link, User
 from app.models.label import company_labels
@@ -288,3 +289,14 @@ def test_an_empty_tag_names_no_version(alice_api, header):
     assert alice_api.get("/api/companies/", headers={"If-None-Match": header}).status_code == 200
     assert alice_api.patch(url, json={"notes": "x"}, headers={"If-Match": header}).status_code == 412
     assert alice_api.get(url).json["notes"] != "x"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://a.example/api/links/1/", 'odd \\" quote', "back\\\\slash", "\\u00e9", ""],
+)
+def test_a_written_tag_blanks_every_api_url_whatever_it_holds(url):
+    text = f'{{"api_url":"{url}","items":[{{"api_url":"{url}","text":"\\"api_url\\":\\"kept\\""}}]}}'
+    blank = '{"api_url":"","items":[{"api_url":"","text":"\\"api_url\\":\\"kept\\""}]}'
+    assert written_content_tag(text) == written_content_tag(blank)
+    assert written_content_tag(text) != written_content_tag(blank.replace("kept", "changed"))

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+import strawberry
 from sqlalchemy import event, select
 
 from app.extensions import db
@@ -608,3 +609,53 @@ def test_the_short_road_reports_a_bad_value_as_graphql_core_does(app, alice, mon
         expected = _run(_reference_schema(), app, alice.id, query, None, None)
         assert expected[1], expected  # the reference reports an error
         assert _run(schema, app, alice.id, query, None, None) == expected
+
+
+# A small schema whose nested fields raise, for the short road's error handling (module level: strawberry
+# resolves the annotations by name).
+@strawberry.type
+class _Leaf:
+    name: str
+
+    @strawberry.field
+    def fails(self) -> str | None:
+        raise ValueError(f"no {self.name}")
+
+    @strawberry.field
+    def required(self) -> str:
+        if self.name == "b":
+            raise ValueError("b is required")
+        return self.name
+
+
+@strawberry.type
+class _Branch:
+    leaves: list[_Leaf]
+    optional_leaves: list[_Leaf] | None
+    leaf: _Leaf | None
+    missing: _Leaf | None = None
+
+
+@strawberry.type
+class _Root:
+    @strawberry.field
+    def branch(self) -> _Branch:
+        leaves = [_Leaf(name="a"), _Leaf(name="b")]
+        return _Branch(leaves=leaves, optional_leaves=leaves, leaf=leaves[1])
+
+
+def test_the_short_road_reports_errors_below_a_list_as_graphql_core_does():
+    """Errors raised under objects and lists that take the short road: nulled and located the same way."""
+    from app.graphql.execution import DashboardExecutor
+
+    query = (
+        "{ branch { leaves { name fails } optionalLeaves { name required } leaf { required }"
+        " missing { name } again: leaves @include(if: true) { name } } }"
+    )
+    plain = strawberry.Schema(query=_Root)
+    short = strawberry.Schema(query=_Root, execution_context_class=DashboardExecutor)
+    expected, answered = plain.execute_sync(query), short.execute_sync(query)
+    assert answered.data == expected.data
+    assert [error.formatted for error in answered.errors] == [error.formatted for error in expected.errors]
+    assert answered.data["branch"]["optionalLeaves"] is None and answered.data["branch"]["leaf"] is None
+    assert len(answered.errors) == 4

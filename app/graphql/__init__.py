@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from cross_web import HTTPException  # what strawberry's Flask view raises for transport errors
 from flask import Blueprint, Request, Response, jsonify, request
 from flask.typing import ResponseReturnValue
@@ -20,6 +21,11 @@ class DashboardGraphQLView(GraphQLView):
     def get_context(self, request: Request, response: Response) -> dict[str, Any]:
         user = current_user() if login_user.is_authenticated else None
         return {"request": request, "response": response, "user": user}
+
+    def encode_json(self, data: object) -> bytes:
+        """orjson, as the REST API writes (strawberry's default is the standard library's json, several
+        times slower); keys stay in the query's order, as GraphQL requires."""
+        return orjson.dumps(data)
 
     def decode_json(self, data: str | bytes) -> object:
         try:
