@@ -59,11 +59,9 @@ def _uuid_postgresql(element: UuidText, compiler: Any, **kw: Any) -> str:
 @compiles(UuidText, "sqlite")
 def _uuid_sqlite(element: UuidText, compiler: Any, **kw: Any) -> str:
     hex_digits = compiler.process(element.clauses, **kw)
-    groups = ", ".join(f"substr({hex_digits}, {start}, {length})" for start, length in _UUID_GROUPS)
-    return f"CASE WHEN {hex_digits} IS NOT NULL THEN printf('%s-%s-%s-%s-%s', {groups}) END"
-
-
-_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    # printf's precision cuts each group off the rest of the digits: one substr fewer per group.
+    groups = ", ".join([hex_digits, *(f"substr({hex_digits}, {start})" for start in (9, 13, 17, 21))])
+    return f"CASE WHEN {hex_digits} IS NOT NULL THEN printf('%.8s-%.4s-%.4s-%.4s-%s', {groups}) END"
 
 
 @compiles(TimestampText, "postgresql")
