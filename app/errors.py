@@ -9,6 +9,7 @@ reconnects without restarting the server.
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, Response, jsonify
 from marshmallow import ValidationError
@@ -87,9 +88,18 @@ def database_unavailable(**extra: object) -> Response:
 
 def is_database_unavailable(error: BaseException) -> bool:
     """Whether `error` says the database cannot be reached, rather than that a statement is wrong."""
+    if isinstance(error, OperationalError) and _sqlite_statement_error(error.orig):
+        return False
     if isinstance(error, OperationalError | DisconnectionError | PoolTimeoutError):
         return True
     return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+def _sqlite_statement_error(error: BaseException) -> bool:
+    """SQLite reports a wrong statement (a syntax error, a missing table, its parser's stack overflowing)
+    as an OperationalError too, with the generic code SQLITE_ERROR; a busy, locked, missing or failing
+    database file has codes of its own."""
+    return isinstance(error, sqlite3.Error) and getattr(error, "sqlite_errorname", None) == "SQLITE_ERROR"
 
 
 def _rollback_quietly() -> None:

@@ -70,6 +70,19 @@ def test_a_lost_connection_is_503_but_a_wrong_statement_stays_500() -> None:
     assert "Retry-After" not in response.headers
 
 
+@pytest.mark.parametrize("statement", ["SELEC 1", "SELECT * FROM no_such_table"])
+def test_a_wrong_statement_on_sqlite_is_500_though_sqlite_calls_it_operational(statement: str) -> None:
+    app = create_app(make_config("sqlite://"))
+
+    def view():
+        db.session.execute(sa.text(statement))
+
+    app.add_url_rule("/wrong", view_func=view)
+    response = app.test_client().get("/wrong")
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+
+
 def test_requests_recover_after_the_database_dropped_every_connection(app: Flask, client, database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite has no server connections to lose")
