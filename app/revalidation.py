@@ -10,13 +10,17 @@ answer that depends on one row. This WSGI middleware answers it from the same pi
 - the token verified by app.auth.tokens (`verify_token`), its holder read by app.auth.loader
   (`holder_version`: the one indexed statement Flask-Login runs, same refusals: revoked token, older
   token_version, inactive user), the tag compared by app.etags (`unchanged_among`);
-- the response made of the headers Flask's 304 carries: the tag and Cache-Control (`page_headers`), the
-  CORS headers flask-cors would add (app.cors), and `Vary: Cookie`, which Flask's session interface adds
-  to every API response because Flask-Login looks into the session.
+- the request counted against the rate limit Flask-Limiter would count it against, on the same counter
+  (app.revalidation_limits: `count_revalidation`), once the answer is known to be a 304;
+- the response made of the headers Flask's 304 carries: the tag and Cache-Control (`page_headers`),
+  Flask-Limiter's X-RateLimit-* and Retry-After, the CORS headers flask-cors would add (app.cors), and
+  `Vary: Cookie`, which Flask's session interface adds to every API response because Flask-Login looks
+  into the session.
 
 Everything else goes to Flask untouched, which answers it as it always has: no tag or a stale one, no
 token or a refused one, another route or method, URLs Flask would redirect. Also, on purpose:
-- rate limits on (RATELIMIT_ENABLED): Flask-Limiter counts every request and adds its headers;
+- a rate limit exhausted (Flask answers 429), its storage failing or replaced by Flask-Limiter's
+  in-memory fallback (Flask counts there);
 - a request carrying the pages' session cookie or Flask-Login's remember cookie: Flask refreshes the
   former (Set-Cookie) and Flask-Login reads the latter instead of the token;
 - any failure here, a database error included: Flask then answers (a 503 in JSON if the database is
@@ -43,6 +47,7 @@ from app.auth.tokens import InvalidToken, signing_secret, token_from_header, ver
 from app.cors import cors_headers
 from app.etags import page_headers, unchanged_among
 from app.extensions import db
+from app.revalidation_limits import count_revalidation
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -101,7 +106,7 @@ class Revalidation:
 
     def _not_modified(self, environ: WSGIEnvironment) -> Response | None:
         app = self.app
-        if app.config["RATELIMIT_ENABLED"] or self._carries_login_cookie(environ):
+        if self._carries_login_cookie(environ):
             return None
         request = app.request_class(environ)
         try:
@@ -124,7 +129,11 @@ class Revalidation:
         tag = unchanged_among(request.if_none_match, holder)
         if tag is None:
             return None
+        limit_headers = count_revalidation(app, rule.endpoint, claims.user_id)
+        if limit_headers is None:
+            return None
         response = app.response_class(status=304, headers=page_headers(tag))
+        response.headers.extend(limit_headers)
         for name, value in cors_headers(app, request):
             response.headers.add(name, value)
         response.vary.add("Cookie")
