@@ -26,8 +26,9 @@ token or a refused one, another route or method, URLs Flask would redirect. Also
 - any failure here, a database error included: Flask then answers (a 503 in JSON if the database is
   down), never an error page of this module.
 
-The statement runs on a connection checked out for it alone and returned at once (its transaction rolled
-back by the pool): nothing stays open between requests.
+The statement runs on a connection checked out for it alone and returned at once, in autocommit and
+without the pool's ping (app.database: `single_statement_engine`): one round trip to the database, and
+nothing stays open between requests.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from werkzeug.wrappers import Response
 from app.auth.loader import holder_version
 from app.auth.tokens import InvalidToken, signing_secret, token_from_header, verify_token
 from app.cors import cors_headers
+from app.database import single_statement_engine
 from app.etags import page_headers, unchanged_among
 from app.extensions import db
 from app.revalidation_limits import count_revalidation
@@ -78,7 +80,7 @@ class Revalidation:
         self.wrapped = wrapped
         self.endpoints = revalidating_endpoints(app)
         with app.app_context():
-            self.engine = db.engine
+            self.engine = single_statement_engine(db.engine)
         config = app.config
         self.cookies = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
 

@@ -31,7 +31,7 @@ from app.extensions import db, limiter
 from app.models import RevokedToken, User
 from app.resources import RESOURCES
 from app.revalidation import Revalidation, revalidating_endpoints
-from tests.conftest import ApiClient, make_config
+from tests.conftest import POSTGRES_ADMIN_URL, ApiClient, make_config
 from tests.rest_support import company_body, ok
 from tests.test_query_counts import count_statements
 
@@ -127,7 +127,7 @@ def test_the_fast_path_returns_its_connection_and_leaves_no_transaction(app, ali
         for url, tag in pages.items():
             assert alice_api.get(url, headers={"If-None-Match": tag}).status_code == 304
     assert fast_path == []
-    assert engine.pool.checkedout() == 0
+    assert engine.pool.checkedout() == app.extensions["revalidation"].engine.pool.checkedout() == 0
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             busy = connection.scalar(
@@ -434,6 +434,41 @@ def test_when_the_storage_fails_flask_answers_and_counts_in_memory(database_url,
     _, answers = run_worker(database_url, 4, "down", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}", **overrides)
     # Flask-Limiter's in-memory fallback starts from zero: three 304s, then its 429, all Flask's.
     assert answers == [[304, "flask", "2"], [304, "flask", "1"], [304, "flask", "0"], [429, "flask", "0"]]
+
+
+def test_one_round_trip_on_a_database_server_no_ping_no_transaction(app, alice_api, pages, fast_path, monkeypatch):
+    engine = app.extensions["revalidation"].engine
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no server: the fast path uses Flask's engine")
+    calls: list[str] = []
+    for name in ("do_ping", "do_begin", "do_commit"):
+        monkeypatch.setattr(engine.dialect, name, lambda *args, name=name: calls.append(name))
+    with count_statements(app) as statements:
+        for url, tag in pages.items():
+            assert alice_api.get(url, headers={"If-None-Match": tag}).status_code == 304
+    assert fast_path == []
+    assert len(statements) == len(pages)
+    assert calls == ["do_begin"] * len(pages)  # SQLAlchemy's begin, a no-op in autocommit: no BEGIN is sent
+    with engine.connect() as connection:
+        assert connection.connection.dbapi_connection.autocommit
+
+
+def test_after_the_database_dropped_every_connection_flask_answers_once(app, alice_api, pages, fast_path):
+    engine = app.extensions["revalidation"].engine
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no server connections to lose")
+    url, tag = next(iter(pages.items()))
+    assert alice_api.get(url, headers={"If-None-Match": tag}).status_code == 304  # a live pooled connection
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        killed = connection.scalar(
+            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": engine.url.database},
+        )
+    admin.dispose()
+    assert killed >= 2  # Flask's connection and the fast path's
+    assert [alice_api.get(url, headers={"If-None-Match": tag}).status_code for _ in range(3)] == [304] * 3
+    assert fast_path == [url], "the fast path's connection was lost once: Flask answered, then the fast path"
 
 
 def test_a_database_error_leaves_the_request_to_flask(app, alice_api, pages, fast_path, monkeypatch):
