@@ -41,7 +41,7 @@ from flask import Flask
 from flask_login.config import COOKIE_NAME
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from werkzeug.http import parse_set_header
 
 from app.auth.loader import holder_version
 from app.auth.tokens import InvalidToken, signing_secret, token_from_header, verify_token
@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 MARKER = "revalidates"
 METHODS = frozenset({"GET", "HEAD"})
+NOT_MODIFIED = "304 NOT MODIFIED"  # werkzeug's status line, which Flask sends
 
 
 def revalidates(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,19 +86,20 @@ class Revalidation:
         self.cookies = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        response = None
+        headers = None
         if (
             environ.get("REQUEST_METHOD") in METHODS
             and "HTTP_IF_NONE_MATCH" in environ
             and "HTTP_AUTHORIZATION" in environ
         ):
-            response = self.answer(environ)
-        if response is None:
+            headers = self.answer(environ)
+        if headers is None:
             return self.wrapped(environ, start_response)
-        return response(environ, start_response)
+        start_response(NOT_MODIFIED, headers)
+        return ()
 
-    def answer(self, environ: WSGIEnvironment) -> Response | None:
-        """The 304 for this request, or None for Flask to answer it."""
+    def answer(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
+        """The headers of the 304 for this request, or None for Flask to answer it."""
         try:
             return self._not_modified(environ)
         except SQLAlchemyError as exc:
@@ -106,7 +108,7 @@ class Revalidation:
             log.exception("revalidation left to Flask after an unexpected error")
         return None
 
-    def _not_modified(self, environ: WSGIEnvironment) -> Response | None:
+    def _not_modified(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
         app = self.app
         if self._carries_login_cookie(environ):
             return None
@@ -134,17 +136,24 @@ class Revalidation:
         limit_headers = count_revalidation(app, rule.endpoint, claims.user_id)
         if limit_headers is None:
             return None
-        response = app.response_class(status=304, headers=page_headers(tag))
-        response.headers.extend(limit_headers)
-        for name, value in cors_headers(app, request):
-            response.headers.add(name, value)
-        response.vary.add("Cookie")
-        return response
+        return vary_on_cookie([*page_headers(tag).items(), *limit_headers, *cors_headers(app, request)])
 
     def _carries_login_cookie(self, environ: WSGIEnvironment) -> bool:
         """Whether the Cookie header may name the session or remember cookie (a cheap, safe over-guess)."""
         cookie = environ.get("HTTP_COOKIE", "")
         return any(name in cookie for name in self.cookies)
+
+
+def vary_on_cookie(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`headers` with Cookie added to their Vary, as Flask's session interface does (`response.vary.add`):
+    into the first Vary header (flask-cors' Vary: Origin), which replaces any other, else as a last one."""
+    first = next((index for index, (name, _) in enumerate(headers) if name.lower() == "vary"), None)
+    if first is None:
+        return [*headers, ("Vary", "Cookie")]
+    varies = parse_set_header(headers[first][1])
+    varies.add("Cookie")
+    rest = [header for header in headers[first + 1 :] if header[0].lower() != "vary"]
+    return [*headers[:first], ("Vary", varies.to_header()), *rest]
 
 
 def install_revalidation(app: Flask) -> Revalidation:
