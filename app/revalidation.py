@@ -80,9 +80,9 @@ class Revalidation:
         self.app = app
         self.wrapped = wrapped
         self.endpoints = revalidating_endpoints(app)
-        with app.app_context():
-            self.engine = single_statement_engine(db.engine)
         config = app.config
+        with app.app_context():
+            self.engine = single_statement_engine(db.engine, config["SQLALCHEMY_ENGINE_OPTIONS"])
         self.cookies = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:

@@ -47,8 +47,9 @@ def key_prefix(extension: Limiter) -> list[str]:
     """The prefix Flask-Limiter puts before every key, as an identifier list (none when empty).
 
     The one private attribute read here: Flask-Limiter keeps the prefix it uses (RATELIMIT_KEY_PREFIX of the
-    first app it was bound to) there alone. A test compares the whole key with Flask-Limiter's public
-    `RequestLimit.key`, so a change there fails it rather than splitting the allowance.
+    first app it was bound to) there alone. tests/test_revalidation.py records the keys Flask and the fast
+    path hit through the strategy and compares them, so a change there fails it rather than splitting the
+    allowance (and a renamed attribute leaves every 304 to Flask, counted as before).
     """
     prefix = extension._key_prefix
     return [prefix] if prefix else []
