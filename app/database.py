@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 
@@ -16,6 +19,21 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def single_statement_engine(engine: Engine, options: Mapping[str, Any]) -> Engine:
+    """An engine for reads of one statement outside Flask (the revalidation fast path): one round trip each.
+
+    `engine` pings every connection it checks out (pool_pre_ping), then wraps the statement in BEGIN and
+    ROLLBACK: four round trips to a database server for one read. This engine, on its own pool, runs it in
+    autocommit and does not ping: a connection the server dropped fails the statement, which the caller
+    leaves to Flask (whose engine pings and reconnects), and SQLAlchemy then renews this pool's connections.
+    `options` are `engine`'s (SQLALCHEMY_ENGINE_OPTIONS), but for those two. SQLite has no server to reach,
+    and an in-memory database lives in `engine`'s one connection: `engine` itself.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return create_engine(engine.url, **{**options, "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False})
 
 
 def render_migration_item(type_: str, obj: object, autogen_context) -> str | bool:

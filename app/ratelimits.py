@@ -13,6 +13,8 @@ them would halve the sign-in allowance. This module knows nothing of `app.extens
 
 from __future__ import annotations
 
+import uuid
+
 from flask import current_app, request
 from flask_limiter import Limit
 from flask_limiter.util import get_remote_address
@@ -27,6 +29,11 @@ def client_address_key() -> str:
     return f"ip:{get_remote_address()}"
 
 
+def user_key(user_id: uuid.UUID) -> str:
+    """The rate-limit key of a user (also built by the revalidation fast path, app.revalidation_limits)."""
+    return f"user:{user_id}"
+
+
 def user_or_address_key() -> str:
     """The user of a valid access token, else the client's address.
 
@@ -36,7 +43,7 @@ def user_or_address_key() -> str:
     token = token_from_header(request.headers.get("Authorization"))
     if token is not None:
         try:
-            return f"user:{decode_token(token, 'access').user_id}"
+            return user_key(decode_token(token, "access").user_id)
         except InvalidToken:
             pass
     return client_address_key()

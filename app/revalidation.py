@@ -10,20 +10,25 @@ answer that depends on one row. This WSGI middleware answers it from the same pi
 - the token verified by app.auth.tokens (`verify_token`), its holder read by app.auth.loader
   (`holder_version`: the one indexed statement Flask-Login runs, same refusals: revoked token, older
   token_version, inactive user), the tag compared by app.etags (`unchanged_among`);
-- the response made of the headers Flask's 304 carries: the tag and Cache-Control (`page_headers`), the
-  CORS headers flask-cors would add (app.cors), and `Vary: Cookie`, which Flask's session interface adds
-  to every API response because Flask-Login looks into the session.
+- the request counted against the rate limit Flask-Limiter would count it against, on the same counter
+  (app.revalidation_limits: `count_revalidation`), once the answer is known to be a 304;
+- the response made of the headers Flask's 304 carries: the tag and Cache-Control (`page_headers`),
+  Flask-Limiter's X-RateLimit-* and Retry-After, the CORS headers flask-cors would add (app.cors), and
+  `Vary: Cookie`, which Flask's session interface adds to every API response because Flask-Login looks
+  into the session.
 
 Everything else goes to Flask untouched, which answers it as it always has: no tag or a stale one, no
 token or a refused one, another route or method, URLs Flask would redirect. Also, on purpose:
-- rate limits on (RATELIMIT_ENABLED): Flask-Limiter counts every request and adds its headers;
+- a rate limit exhausted (Flask answers 429), its storage failing or replaced by Flask-Limiter's
+  in-memory fallback (Flask counts there);
 - a request carrying the pages' session cookie or Flask-Login's remember cookie: Flask refreshes the
   former (Set-Cookie) and Flask-Login reads the latter instead of the token;
 - any failure here, a database error included: Flask then answers (a 503 in JSON if the database is
   down), never an error page of this module.
 
-The statement runs on a connection checked out for it alone and returned at once (its transaction rolled
-back by the pool): nothing stays open between requests.
+The statement runs on a connection checked out for it alone and returned at once, in autocommit and
+without the pool's ping (app.database: `single_statement_engine`): one round trip to the database, and
+nothing stays open between requests.
 """
 
 from __future__ import annotations
@@ -36,13 +41,15 @@ from flask import Flask
 from flask_login.config import COOKIE_NAME
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
+from werkzeug.http import parse_set_header
 
 from app.auth.loader import holder_version
 from app.auth.tokens import InvalidToken, signing_secret, token_from_header, verify_token
 from app.cors import cors_headers
+from app.database import single_statement_engine
 from app.etags import page_headers, unchanged_among
 from app.extensions import db
+from app.revalidation_limits import count_revalidation
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -51,6 +58,7 @@ log = logging.getLogger(__name__)
 
 MARKER = "revalidates"
 METHODS = frozenset({"GET", "HEAD"})
+NOT_MODIFIED = "304 NOT MODIFIED"  # werkzeug's status line, which Flask sends
 
 
 def revalidates(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -72,25 +80,26 @@ class Revalidation:
         self.app = app
         self.wrapped = wrapped
         self.endpoints = revalidating_endpoints(app)
-        with app.app_context():
-            self.engine = db.engine
         config = app.config
+        with app.app_context():
+            self.engine = single_statement_engine(db.engine, config["SQLALCHEMY_ENGINE_OPTIONS"])
         self.cookies = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        response = None
+        headers = None
         if (
             environ.get("REQUEST_METHOD") in METHODS
             and "HTTP_IF_NONE_MATCH" in environ
             and "HTTP_AUTHORIZATION" in environ
         ):
-            response = self.answer(environ)
-        if response is None:
+            headers = self.answer(environ)
+        if headers is None:
             return self.wrapped(environ, start_response)
-        return response(environ, start_response)
+        start_response(NOT_MODIFIED, headers)
+        return ()
 
-    def answer(self, environ: WSGIEnvironment) -> Response | None:
-        """The 304 for this request, or None for Flask to answer it."""
+    def answer(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
+        """The headers of the 304 for this request, or None for Flask to answer it."""
         try:
             return self._not_modified(environ)
         except SQLAlchemyError as exc:
@@ -99,9 +108,9 @@ class Revalidation:
             log.exception("revalidation left to Flask after an unexpected error")
         return None
 
-    def _not_modified(self, environ: WSGIEnvironment) -> Response | None:
+    def _not_modified(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
         app = self.app
-        if app.config["RATELIMIT_ENABLED"] or self._carries_login_cookie(environ):
+        if self._carries_login_cookie(environ):
             return None
         request = app.request_class(environ)
         try:
@@ -124,16 +133,27 @@ class Revalidation:
         tag = unchanged_among(request.if_none_match, holder)
         if tag is None:
             return None
-        response = app.response_class(status=304, headers=page_headers(tag))
-        for name, value in cors_headers(app, request):
-            response.headers.add(name, value)
-        response.vary.add("Cookie")
-        return response
+        limit_headers = count_revalidation(app, rule.endpoint, claims.user_id)
+        if limit_headers is None:
+            return None
+        return vary_on_cookie([*page_headers(tag).items(), *limit_headers, *cors_headers(app, request)])
 
     def _carries_login_cookie(self, environ: WSGIEnvironment) -> bool:
         """Whether the Cookie header may name the session or remember cookie (a cheap, safe over-guess)."""
         cookie = environ.get("HTTP_COOKIE", "")
         return any(name in cookie for name in self.cookies)
+
+
+def vary_on_cookie(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`headers` with Cookie added to their Vary, as Flask's session interface does (`response.vary.add`):
+    into the first Vary header (flask-cors' Vary: Origin), which replaces any other, else as a last one."""
+    first = next((index for index, (name, _) in enumerate(headers) if name.lower() == "vary"), None)
+    if first is None:
+        return [*headers, ("Vary", "Cookie")]
+    varies = parse_set_header(headers[first][1])
+    varies.add("Cookie")
+    rest = [header for header in headers[first + 1 :] if header[0].lower() != "vary"]
+    return [*headers[:first], ("Vary", varies.to_header()), *rest]
 
 
 def install_revalidation(app: Flask) -> Revalidation:

@@ -138,6 +138,7 @@ def app_for(config: TestingConfig) -> Flask:
     app = _APPS[key] = create_app(config)
     while len(_APPS) > _MAX_APPS:
         _, old = _APPS.popitem(last=False)
+        old.extensions["revalidation"].engine.dispose()
         with old.app_context():
             db.engine.dispose()
     return app

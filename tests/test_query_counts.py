@@ -77,19 +77,22 @@ def seed_companies(app: Flask, user_id: uuid.UUID, count: int) -> list[uuid.UUID
 
 @contextmanager
 def count_statements(app: Flask) -> Iterator[list[str]]:
-    """Collect every SQL statement sent to the database inside the block."""
+    """Collect every SQL statement sent to the database inside the block, by Flask's engine or the
+    revalidation fast path's."""
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
     with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+        engines = {db.engine, app.extensions["revalidation"].engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def _measure(app: Flask, api, url: str) -> tuple[int, dict]:

@@ -7,12 +7,19 @@ tells which of the two answered.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import select, text, update
@@ -20,11 +27,11 @@ from werkzeug.test import Client
 
 from app.auth import tokens
 from app.auth.tokens import InvalidToken, issue_token, signing_secret, verify_token
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import RevokedToken, User
 from app.resources import RESOURCES
 from app.revalidation import Revalidation, revalidating_endpoints
-from tests.conftest import ApiClient, make_config
+from tests.conftest import POSTGRES_ADMIN_URL, ApiClient, make_config
 from tests.rest_support import company_body, ok
 from tests.test_query_counts import count_statements
 
@@ -63,7 +70,7 @@ def both(api: ApiClient, method: str, url: str, headers: dict[str, str]) -> tupl
 
 
 def same_answer(stack: Any, alone: Any) -> None:
-    assert stack.status_code == alone.status_code, (stack.get_data(as_text=True), alone.get_data(as_text=True))
+    assert stack.status == alone.status, (stack.get_data(as_text=True), alone.get_data(as_text=True))
     assert list(stack.headers.items()) == list(alone.headers.items())
     assert stack.get_data() == alone.get_data()
 
@@ -120,7 +127,7 @@ def test_the_fast_path_returns_its_connection_and_leaves_no_transaction(app, ali
         for url, tag in pages.items():
             assert alice_api.get(url, headers={"If-None-Match": tag}).status_code == 304
     assert fast_path == []
-    assert engine.pool.checkedout() == 0
+    assert engine.pool.checkedout() == app.extensions["revalidation"].engine.pool.checkedout() == 0
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             busy = connection.scalar(
@@ -199,17 +206,269 @@ def test_other_routes_and_methods_are_flasks(alice_api, pages, fast_path, method
     assert fast_path == [url]
 
 
+# -- rate limits on: the fast path counts on Flask-Limiter's own counter --------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379"
+REMAINING = "X-RateLimit-Remaining"
+
+
+def one_fewer(headers: Any) -> list[tuple[str, str]]:
+    """`headers` with one request fewer remaining: the answer to the next request on the same counter."""
+    return [(name, str(int(value) - 1) if name == REMAINING else value) for name, value in headers.items()]
+
+
+def redis_or_skip() -> None:
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.ConnectionError:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail("REQUIRE_REDIS=1 but Redis is not reachable at 127.0.0.1:6379")
+        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    finally:
+        connection.close()
+
+
+@pytest.fixture
+def frozen_time(monkeypatch: pytest.MonkeyPatch) -> float:
+    """The clock stopped: an answer's X-RateLimit-Reset and Retry-After do not depend on when it is made."""
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now)
+    return now
+
+
+@pytest.mark.parametrize("storage", ["memory", "redis"])
 class TestRateLimitsOn:
     @pytest.fixture
-    def app_config(self, database_url: str):
-        return make_config(database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://")
+    def app_config(self, database_url: str, storage: str):
+        if storage == "redis":
+            redis_or_skip()
+        uri = REDIS_URL if storage == "redis" else "memory://"
+        return make_config(
+            database_url, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=uri, RATELIMIT_DEFAULT="9/minute"
+        )
 
-    def test_flask_answers_and_counts_the_304(self, alice_api, pages, fast_path):
+    @pytest.fixture(autouse=True)
+    def own_counters(self, alice: User, storage: str) -> Iterator[None]:
+        """Redis keeps alice's counters (their key holds her id, which no other test has): they go after."""
+        yield
+        if storage == "redis":
+            connection = redis.Redis.from_url(REDIS_URL)
+            for key in connection.scan_iter(match=f"*{alice.id}*"):
+                connection.delete(key)
+            connection.close()
+
+    @pytest.mark.parametrize("extra", [{}, {"Origin": ALLOWED_ORIGIN}], ids=["no-origin", "allowed-origin"])
+    def test_the_304_is_one_statement_with_flasks_headers_and_counts(
+        self, app, alice_api, pages, fast_path, frozen_time, storage, extra
+    ):
+        for url, tag in pages.items():
+            headers = {"Authorization": f"JWT {alice_api.token}", "If-None-Match": tag, **extra}
+            with count_statements(app) as statements:
+                stack = alice_api.open("GET", url, headers=headers)
+            alone = flask_alone(app, "GET", url, headers)
+            assert stack.status == alone.status == "304 NOT MODIFIED"
+            assert fast_path == [], "Flask answered"
+            assert len(statements) == 1, statements
+            assert stack.get_data() == alone.get_data() == b""
+            expected = one_fewer(stack.headers)  # Flask's answer came next, on the same counter
+            if storage == "redis":  # Redis counts the window's end in whole seconds of its own clock
+                reset = int(stack.headers["X-RateLimit-Reset"])
+                assert int(alone.headers["X-RateLimit-Reset"]) in (reset - 1, reset)
+                expected = [
+                    (n, alone.headers[n] if n in ("X-RateLimit-Reset", "Retry-After") else v) for n, v in expected
+                ]
+            assert list(alone.headers.items()) == expected
+            assert [name for name, _ in stack.headers.items()][2:6] == [
+                "X-RateLimit-Limit",
+                REMAINING,
+                "X-RateLimit-Reset",
+                "Retry-After",
+            ]
+
+    def test_flask_and_the_fast_path_spend_one_allowance_then_flask_answers_429(
+        self, app, alice_api, pages, fast_path, frozen_time
+    ):
         url, tag = next(iter(pages.items()))
-        response = alice_api.get(url, headers={"If-None-Match": tag})
-        assert response.status_code == 304
-        assert "X-RateLimit-Remaining" in response.headers
-        assert fast_path == [url]
+        headers = {"Authorization": f"JWT {alice_api.token}", "If-None-Match": tag}
+        answers = []
+        for n in range(9):
+            response = alice_api.get(url, headers=headers) if n % 2 == 0 else flask_alone(app, "GET", url, headers)
+            answers.append((response.status_code, response.headers.get(REMAINING)))
+            if response.status_code == 429:
+                break
+        left = 9 - 1 - len(pages)  # the company's POST and the GET of each page counted already
+        assert answers == [(304, str(left - 1 - n)) for n in range(left)] + [(429, "0")]
+        assert len(answers) % 2 == 1, "the 429 came through the stack"
+        assert fast_path == [url], "Flask answered the 429 alone"
+        stack, alone = both(alice_api, "GET", url, {"If-None-Match": tag})
+        assert stack.status_code == 429
+        same_answer(stack, alone)
+
+    def test_both_paths_count_every_revalidating_endpoint_under_the_same_keys(
+        self, app, alice_api, fast_path, monkeypatch
+    ):
+        """Whatever Flask-Limiter counts a GET of a revalidating endpoint against (keys and limits), the fast
+        path counts its 304 against: the keys both hit through the limiter's strategy are the same."""
+        app.config["RATELIMIT_DEFAULT"] = "50/minute;500/hour"
+        strategy = limiter.limiter
+        hit = strategy.hit
+        keys: list[str] = []
+
+        def recording(item: Any, *identifiers: str, **kwargs: Any) -> bool:
+            keys.append(item.key_for(*identifiers))
+            return hit(item, *identifiers, **kwargs)
+
+        monkeypatch.setattr(strategy, "hit", recording)
+        monkeypatch.setattr(strategy, "test", None)  # no limit is only tested (deduct_when): it would fail
+        lists = {rule.endpoint: rule.rule for rule in app.url_map.iter_rules() if not rule.arguments}
+        for endpoint in sorted(revalidating_endpoints(app)):
+            keys.clear()
+            tag = alice_api.get(lists[endpoint]).headers["ETag"]
+            flasks = list(keys)
+            keys.clear()
+            assert alice_api.get(lists[endpoint], headers={"If-None-Match": tag}).status_code == 304
+            assert fast_path == [lists[endpoint]], "Flask answered the first GET alone"
+            fast_path.clear()
+            assert len(flasks) == 2 and f"/{endpoint}/" in flasks[0], flasks
+            assert keys == flasks, endpoint
+
+
+# The limiter is one object per process, and some of its settings (key prefix, a storage marked dead)
+# stick to it once set. Like production, where each worker builds one app, these run in a fresh process:
+# a user of its own revalidates the companies list `count` times, every other request (`alternate`) to
+# Flask alone, its storage failing after the first page for one request (`down`); it prints (status, who answered,
+# X-RateLimit-Remaining) of each.
+WORKER = """
+import json, sys, uuid
+from sqlalchemy import delete
+from werkzeug.test import Client
+from tests.conftest import create_user, make_config, PASSWORD
+from app import create_app
+from app.extensions import db, limiter
+from app.models import User
+from app.revalidation_limits import storage_errors
+url, count, mode, overrides = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
+app = create_app(make_config(url, RATELIMIT_ENABLED=True, **overrides))
+user = create_user(app, f"{uuid.uuid4().hex}@example.com")
+stack = Client(app, app.response_class, use_cookies=False)
+middleware = app.extensions["revalidation"]
+flask_app, seen = middleware.wrapped, []
+middleware.wrapped = lambda environ, start_response: seen.append(1) or flask_app(environ, start_response)
+alone = Client(flask_app, app.response_class, use_cookies=False)
+body = {"username": user.email, "password": PASSWORD}
+headers = {"Authorization": "JWT " + stack.post("/api/api-token-auth/", json=body).get_json()["access"]}
+headers["If-None-Match"] = stack.get("/api/companies/", headers=headers).headers["ETag"]
+if mode == "down":
+    failure = storage_errors(limiter.storage)[-1]
+    def down(*args, **kwargs):
+        raise failure("the storage is down")
+    limiter.storage.incr = down
+answers = []
+for n in range(count):
+    if mode == "down" and n == 1:
+        del limiter.storage.incr  # back, but Flask-Limiter counts in memory until it checks (seconds later)
+    before = len(seen)
+    client = alone if mode == "alternate" and n % 2 else stack
+    response = client.get("/api/companies/", headers=headers)
+    who = "alone" if client is alone else "flask" if len(seen) > before else "fast"
+    answers.append([response.status_code, who, response.headers.get("X-RateLimit-Remaining")])
+with app.app_context():
+    db.session.execute(delete(User).where(User.id == user.id))
+    db.session.commit()
+print(json.dumps([str(user.id), answers]))
+"""
+
+
+def run_worker(database_url: str, count: int, mode: str, **overrides: object) -> tuple[str, list[list]]:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER, database_url, str(count), mode, json.dumps(overrides)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    user_id, answers = json.loads(result.stdout.strip().splitlines()[-1])
+    return user_id, answers
+
+
+def test_with_redis_under_its_own_prefix_both_paths_spend_one_allowance(database_url):
+    redis_or_skip()
+    prefix = f"appl-tracky-test-{uuid.uuid4().hex}"
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        user_id, answers = run_worker(
+            database_url,
+            6,
+            "alternate",
+            RATELIMIT_STORAGE_URI=REDIS_URL,
+            RATELIMIT_KEY_PREFIX=prefix,
+            RATELIMIT_DEFAULT="5/minute",
+        )
+        keys = [key.decode() for key in connection.scan_iter(match=f"*{prefix}*")]
+    finally:
+        for key in connection.scan_iter(match=f"*{prefix}*"):
+            connection.delete(key)
+        connection.close()
+    # The first GET (for the tag) counted one; then the stack's fast path and Flask alone share the rest.
+    assert answers == [
+        [304, "fast", "3"],
+        [304, "alone", "2"],
+        [304, "fast", "1"],
+        [304, "alone", "0"],
+        [429, "flask", "0"],
+        [429, "alone", "0"],
+    ]
+    assert any(user_id in key and "companies.resource" in key for key in keys), keys
+
+
+@pytest.mark.parametrize("uri", ["memory://", REDIS_URL], ids=["memory", "redis"])
+def test_when_the_storage_fails_flask_answers_and_counts_in_memory(database_url, uri):
+    if uri == REDIS_URL:
+        redis_or_skip()
+    overrides = {"RATELIMIT_STORAGE_URI": uri, "RATELIMIT_DEFAULT": "3/minute"}
+    _, answers = run_worker(database_url, 4, "down", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}", **overrides)
+    # Flask-Limiter's in-memory fallback starts from zero: three 304s, then its 429, all Flask's.
+    assert answers == [[304, "flask", "2"], [304, "flask", "1"], [304, "flask", "0"], [429, "flask", "0"]]
+
+
+def test_one_round_trip_on_a_database_server_no_ping_no_transaction(app, alice_api, pages, fast_path, monkeypatch):
+    engine = app.extensions["revalidation"].engine
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no server: the fast path uses Flask's engine")
+    calls: list[str] = []
+    for name in ("do_ping", "do_begin", "do_commit"):
+        monkeypatch.setattr(engine.dialect, name, lambda *args, name=name: calls.append(name))
+    with count_statements(app) as statements:
+        for url, tag in pages.items():
+            assert alice_api.get(url, headers={"If-None-Match": tag}).status_code == 304
+    assert fast_path == []
+    assert len(statements) == len(pages)
+    assert calls == ["do_begin"] * len(pages)  # SQLAlchemy's begin, a no-op in autocommit: no BEGIN is sent
+    with engine.connect() as connection:
+        assert connection.connection.dbapi_connection.autocommit
+
+
+def test_after_the_database_dropped_every_connection_flask_answers_once(app, alice_api, pages, fast_path):
+    engine = app.extensions["revalidation"].engine
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has no server connections to lose")
+    url, tag = next(iter(pages.items()))
+    assert alice_api.get(url, headers={"If-None-Match": tag}).status_code == 304  # a live pooled connection
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        killed = connection.scalar(
+            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name"),
+            {"name": engine.url.database},
+        )
+    admin.dispose()
+    assert killed >= 2  # Flask's connection and the fast path's
+    assert [alice_api.get(url, headers={"If-None-Match": tag}).status_code for _ in range(3)] == [304] * 3
+    assert fast_path == [url], "the fast path's connection was lost once: Flask answered, then the fast path"
 
 
 def test_a_database_error_leaves_the_request_to_flask(app, alice_api, pages, fast_path, monkeypatch):
@@ -308,4 +567,6 @@ class TestSeveralOrigins:
             stack, alone = both(alice_api, "GET", url, {"If-None-Match": tag, **extra})
             assert stack.status_code == 304
             same_answer(stack, alone)
+            refused = origin == "http://other.example"  # flask-cors adds nothing, its Vary neither
+            assert stack.headers.getlist("Vary") == (["Cookie"] if refused else ["Origin, Cookie"])
         assert fast_path == []
