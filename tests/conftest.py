@@ -36,11 +36,14 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.cli.labels import seed_global_labels
 from app.config import TestingConfig
+from app.database import with_psycopg_driver
 from app.extensions import db, limiter
 from app.models import Base, User
 
 PASSWORD = "correct horse battery staple"
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = with_psycopg_driver(
+    os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+)
 
 
 def _postgres_database() -> Iterator[str]:
