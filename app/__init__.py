@@ -10,6 +10,7 @@ from app.database import with_psycopg_driver
 from app.errors import register_errorhandlers
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.json_provider import register_json_provider
+from app.read_transactions import register_read_commits
 from app.revalidation import install_revalidation
 from app.transactions import register_transaction_retry
 
@@ -24,6 +25,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_transaction_retry(app)
+    register_read_commits(app)
     register_errorhandlers(app)
     register_commands(app)
     install_revalidation(app)

@@ -22,8 +22,9 @@ token or a refused one, another route or method, URLs Flask would redirect. Also
 - any failure here, a database error included: Flask then answers (a 503 in JSON if the database is
   down), never an error page of this module.
 
-The statement runs on a connection checked out for it alone and returned at once (its transaction rolled
-back by the pool): nothing stays open between requests.
+The statement runs on a connection checked out for it alone and returned at once (its read-only
+transaction committed, which keeps psycopg's prepared statements, app.read_transactions): nothing stays
+open between requests.
 """
 
 from __future__ import annotations
@@ -119,6 +120,7 @@ class Revalidation:
             return None
         with self.engine.connect() as connection:
             holder = holder_version(connection, claims)
+            connection.commit()  # not a rollback, which would discard the connection's prepared statements
         if holder is None:
             return None
         tag = unchanged_among(request.if_none_match, holder)
