@@ -6,7 +6,8 @@ forgets a connection's prepared statements on every ROLLBACK. A statement is pre
 connection (psycopg's default, 5), so if every request rolled back, the list page's large statement
 would be planned again on every request.
 
-A request qualifies when its method is GET, HEAD or OPTIONS, it raised nothing, its response is not
+A request qualifies when its method is GET, HEAD or OPTIONS (or its endpoint is declared to only read
+whatever the method: GraphQL, whose schema has no mutations, is POSTed), it raised nothing, its response is not
 streamed, and its session has neither unflushed changes nor sent a write (a flush, or an INSERT, UPDATE
 or DELETE through `session.execute`) in the open transaction; anything else is rolled back as before,
 when the session is removed. The commit runs at teardown, once the response is built, so nothing the
@@ -17,6 +18,8 @@ the objects the view loaded, which a commit would expire: those requests end as 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -33,8 +36,9 @@ _WROTE = "read_transactions_wrote"
 _STREAMED = "read_transactions_streamed"
 
 
-def register_read_commits(app: Flask) -> None:
-    """Commit the transaction of each request that only read, at its teardown (call once per app)."""
+def register_read_commits(app: Flask, read_endpoints: Iterable[str] = ()) -> None:
+    """Commit the transaction of each request that only read, at its teardown (call once per app);
+    `read_endpoints` only read whatever their method."""
     for name, listener in (
         ("after_flush", _note_flush),
         ("do_orm_execute", _note_statement),
@@ -44,7 +48,7 @@ def register_read_commits(app: Flask) -> None:
         if not event.contains(db.session, name, listener):
             event.listen(db.session, name, listener)
     app.after_request(_note_streamed)
-    app.teardown_request(_commit_read)
+    app.teardown_request(partial(_commit_read, frozenset(read_endpoints)))
 
 
 def _note_flush(session: Session, _context: Any) -> None:
@@ -66,9 +70,11 @@ def _note_streamed(response: Response) -> Response:
     return response
 
 
-def _commit_read(error: BaseException | None) -> None:
+def _commit_read(read_endpoints: frozenset[str], error: BaseException | None) -> None:
     streamed = g.pop(_STREAMED, False)
-    if error is not None or streamed or request.method not in READ_METHODS:
+    if error is not None or streamed:
+        return
+    if request.method not in READ_METHODS and request.endpoint not in read_endpoints:
         return
     session = db.session()
     if not session.in_transaction() or session.info.get(_WROTE) or session.new or session.dirty or session.deleted:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from conftest import make_config
+from conftest import login, make_config
 from flask import Flask
 
 from app import create_app
@@ -79,3 +79,12 @@ def test_a_get_that_wrote_is_rolled_back(probe_app) -> None:
     assert ends == ["rollback"]
     with probe.app_context():
         assert db.session.scalar(sa.select(Label).where(Label.text == "written by a GET")) is None
+
+
+def test_a_graphql_query_ends_with_commit(probe_app, alice) -> None:
+    probe, ends = probe_app
+    api = login(probe.test_client(), alice.email)
+    ends.clear()
+    response = api.post("/graphql/", json={"query": "{ companies(first: 5) { totalCount } }"})
+    assert ok(response)["data"]["companies"]["totalCount"] == 0
+    assert ends == ["commit"]
