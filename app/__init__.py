@@ -6,9 +6,11 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config, load_config
+from app.database import with_psycopg_driver
 from app.errors import register_errorhandlers
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.json_provider import register_json_provider
+from app.read_transactions import register_read_commits
 from app.revalidation import install_revalidation
 from app.transactions import register_transaction_retry
 
@@ -19,10 +21,11 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
     app.config.from_object(load_config(config))
     register_json_provider(app)
-    register_database_default(app)
+    register_database_url(app)
     register_extensions(app)
     register_blueprints(app)
     register_transaction_retry(app)
+    register_read_commits(app, read_endpoints=["graphql.graphql"])  # the schema has no mutations
     register_errorhandlers(app)
     register_commands(app)
     install_revalidation(app)
@@ -43,13 +46,16 @@ def register_proxy_fix(app: Flask) -> None:
         )
 
 
-def register_database_default(app: Flask) -> None:
-    """Without DATABASE_URL, use a SQLite file in the instance folder: nothing to install to run."""
-    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+def register_database_url(app: Flask) -> None:
+    """Without DATABASE_URL, use a SQLite file in the instance folder: nothing to install to run. A
+    PostgreSQL URL without a driver (`postgresql://`, `postgres://`) is served by psycopg 3."""
+    url = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not url:
         import os
 
         os.makedirs(app.instance_path, exist_ok=True)
-        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "appl_tracky.db")
+        url = "sqlite:///" + os.path.join(app.instance_path, "appl_tracky.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = with_psycopg_driver(url)
 
 
 def register_extensions(app: Flask) -> None:

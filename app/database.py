@@ -8,6 +8,18 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
+# The schemes operators and hosting services give for PostgreSQL; SQLAlchemy would read `postgresql://`
+# as psycopg2 (not installed) and no longer knows `postgres://`.
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def with_psycopg_driver(url: str) -> str:
+    """`url` with the psycopg 3 driver (`postgresql+psycopg://`) if it names PostgreSQL without a driver."""
+    for scheme in _POSTGRES_SCHEMES:
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
 
 def enable_sqlite_foreign_keys(engine: Engine) -> None:
     """SQLite ignores foreign keys (and so ON DELETE rules) unless each connection turns them on."""

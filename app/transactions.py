@@ -30,7 +30,7 @@ BUSY = "The database is busy with concurrent changes; try again."
 
 def is_transient(error: DBAPIError) -> bool:
     """Whether re-running the same transaction may succeed (deadlock, serialization, busy)."""
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    code = getattr(error.orig, "sqlstate", None)  # psycopg 3 errors carry it; sqlite3 errors do not
     if code in TRANSIENT_SQLSTATES:
         return True
     return any(message in str(error.orig) for message in SQLITE_BUSY_MESSAGES)

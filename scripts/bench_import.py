@@ -28,13 +28,16 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from app import create_app
 from app.cli.labels import seed_global_labels
 from app.config import TestingConfig
+from app.database import with_psycopg_driver
 from app.extensions import db
 from app.imports import service
 from app.models import Application, Base, User
 from app.models.import_batch import ImportBatch
 
 ROWS = int(os.environ.get("BENCH_ROWS", "10000"))
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = with_psycopg_driver(
+    os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+)
 HEADER = [
     "Company",
     "Position",

@@ -106,13 +106,16 @@ def sqlite_database(workdir: Path) -> Iterator[str]:
 @contextmanager
 def postgres_database(admin_url: str) -> Iterator[str]:
     """A database of its own on the server at `admin_url`, dropped afterwards."""
+    from app.database import with_psycopg_driver
+
     name = f"appl_tracky_bench_{os.getpid()}"
-    admin = sa.create_engine(sa.engine.make_url(admin_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    url = sa.engine.make_url(with_psycopg_driver(admin_url))
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        yield url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -30,7 +30,7 @@ import requests
 import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PASSWORD = "correct horse battery staple"
 TICKS = os.sysconf("SC_CLK_TCK")
 

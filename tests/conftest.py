@@ -23,6 +23,7 @@ import os
 import shutil
 import sqlite3
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,11 +37,14 @@ from flask.testing import FlaskClient
 from app import create_app
 from app.cli.labels import seed_global_labels
 from app.config import TestingConfig
+from app.database import with_psycopg_driver
 from app.extensions import db, limiter
 from app.models import Base, User
 
 PASSWORD = "correct horse battery staple"
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_ADMIN_URL = with_psycopg_driver(
+    os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+)
 
 
 def _postgres_database() -> Iterator[str]:
@@ -64,6 +68,30 @@ def _postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# Engines that connected for the first time during the running test. Apps a test builds for itself (and
+# drops) sit in reference cycles until a garbage collection, maybe during another test; psycopg warns
+# (ResourceWarning, an error here) about every connection it finds still open then.
+_SEEN_ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+_NEW_ENGINES: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+@sa.event.listens_for(sa.engine.Engine, "engine_connect")
+def _note_new_engine(connection: sa.Connection) -> None:
+    if connection.engine not in _SEEN_ENGINES:
+        _SEEN_ENGINES.add(connection.engine)
+        _NEW_ENGINES.add(connection.engine)
+
+
+@pytest.fixture(autouse=True)
+def _close_new_engines() -> Iterator[None]:
+    """Each test's new engines have their pooled connections closed when it ends (the apps cached by
+    `app_for` reconnect when next used)."""
+    yield
+    for engine in list(_NEW_ENGINES):
+        engine.dispose()
+    _NEW_ENGINES.clear()
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

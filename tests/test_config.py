@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from app.config import ConfigError, DevelopmentConfig, ProductionConfig, load_config
+from app.extensions import db
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
@@ -49,6 +50,26 @@ def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_
     app = create_app(DevelopmentConfig)
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/appl_tracky.db")
+
+
+@pytest.mark.parametrize(
+    ("given", "served"),
+    [
+        (
+            "postgresql://u:p%40ss@db:5432/appl?sslmode=require",
+            "postgresql+psycopg://u:p%40ss@db:5432/appl?sslmode=require",
+        ),
+        ("postgres://u@db/appl", "postgresql+psycopg://u@db/appl"),
+        ("postgresql+psycopg://u@db/appl", "postgresql+psycopg://u@db/appl"),
+        ("sqlite://", "sqlite://"),
+    ],
+)
+def test_a_postgresql_url_without_a_driver_is_served_by_psycopg_3(monkeypatch, given, served):
+    monkeypatch.setenv("DATABASE_URL", given)
+    app = create_app(DevelopmentConfig)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == served
+    with app.app_context():
+        assert db.engine.url.render_as_string(hide_password=False) == served
 
 
 def test_settings_are_read_from_the_environment(monkeypatch):

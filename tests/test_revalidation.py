@@ -473,7 +473,7 @@ def test_after_the_database_dropped_every_connection_flask_answers_once(app, ali
 
 def test_a_database_error_leaves_the_request_to_flask(app, alice_api, pages, fast_path, monkeypatch):
     middleware = app.extensions["revalidation"]
-    monkeypatch.setattr(middleware, "engine", sa.create_engine("postgresql://nobody@127.0.0.1:9/none"))
+    monkeypatch.setattr(middleware, "engine", sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none"))
     url, tag = next(iter(pages.items()))
     response = alice_api.get(url, headers={"If-None-Match": tag})
     assert response.status_code == 304  # Flask's, from its own database connection
