@@ -54,8 +54,6 @@ ROWS = [
 def samples_table(app: Flask):
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("COPY is PostgreSQL's: elsewhere insert_rows is the INSERT itself")
     METADATA.create_all(engine)
     yield SAMPLES
     METADATA.drop_all(engine)
@@ -68,6 +66,7 @@ def _stored(start: int) -> list[tuple]:
     return [tuple(row) for row in db.session.execute(query)]
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # COPY is PostgreSQL's
 def test_copied_rows_are_stored_as_inserted_rows(app: Flask, samples_table: sa.Table) -> None:
     with app.app_context():
         db.session.execute(samples_table.insert(), [{"n": n, **row} for n, row in enumerate(ROWS)])

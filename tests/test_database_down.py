@@ -83,9 +83,8 @@ def test_a_wrong_statement_on_sqlite_is_500_though_sqlite_calls_it_operational(s
     assert "Retry-After" not in response.headers
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has no server connections to lose
 def test_requests_recover_after_the_database_dropped_every_connection(app: Flask, client, database_url: str) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has no server connections to lose")
     create_user(app, "back@example.com")
     api = login(client, "back@example.com")
     assert api.get("/api/companies/").status_code == 200  # the pool now holds a live connection

@@ -20,10 +20,8 @@ from tests.rest_support import ok
 PAGES = 20
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # prepared statements are psycopg's
 def test_the_list_statement_is_prepared_and_reused_on_postgresql(app: Flask, alice_api) -> None:
-    with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("prepared statements are psycopg's")
     for n in range(3):
         ok(alice_api.post("/api/companies/", json={"name": f"Company {n}"}), 201)
     for _ in range(PAGES):

@@ -10,11 +10,10 @@ from app.extensions import db
 from app.transactions import is_transient
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # NOWAIT locks are PostgreSQL's
 def test_a_lock_the_database_cannot_grant_now_is_transient(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
-    if engine.dialect.name != "postgresql":
-        pytest.skip("NOWAIT locks are PostgreSQL's")
     with engine.connect() as holder, engine.connect() as waiter:
         holder.execute(sa.text("LOCK TABLE label IN ACCESS EXCLUSIVE MODE"))
         with pytest.raises(sa.exc.DBAPIError) as raised:
