@@ -7,21 +7,18 @@ small default (5/minute) so that the per-user limit is quick to reach.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import redis
 
 from tests.conftest import PASSWORD, make_config
+from tests.redis_support import REDIS_URL, reachable_redis
+from tests.subprocess_support import run_script
 
 LOGIN = "/api/api-token-auth/"
-REDIS_URL = "redis://127.0.0.1:6379"
 
 
 @pytest.fixture
@@ -140,13 +137,7 @@ def test_ratelimit_enabled_false_switches_limits_off(app_config, database_url, a
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail("REQUIRE_REDIS=1 but Redis is not reachable at 127.0.0.1:6379")
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
+    connection = reachable_redis()
     yield connection
     connection.close()
 
@@ -190,18 +181,7 @@ print(json.dumps([client.post("/api/api-token-auth/", json=body, headers={"X-For
 
 
 def run_worker(database_url: str, address: str, count: int, **overrides: object) -> list[int]:
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", WORKER, database_url, address, str(count), json.dumps(overrides), PASSWORD],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_script(WORKER, database_url, address, str(count), json.dumps(overrides), PASSWORD)
 
 
 def test_a_worker_with_redis_storage_keeps_its_counters_under_its_key_prefix(database_url, alice, redis_client):

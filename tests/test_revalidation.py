@@ -8,14 +8,10 @@ tells which of the two answered.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,7 +28,9 @@ from app.models import RevokedToken, User
 from app.resources import RESOURCES
 from app.revalidation import Revalidation, revalidating_endpoints
 from tests.conftest import POSTGRES_ADMIN_URL, ApiClient, make_config
+from tests.redis_support import REDIS_URL, reachable_redis
 from tests.rest_support import company_body, ok
+from tests.subprocess_support import run_script
 from tests.test_query_counts import count_statements
 
 ALLOWED_ORIGIN = "http://localhost:3000"
@@ -208,7 +206,6 @@ def test_other_routes_and_methods_are_flasks(alice_api, pages, fast_path, method
 
 # -- rate limits on: the fast path counts on Flask-Limiter's own counter --------------------------------
 
-REDIS_URL = "redis://127.0.0.1:6379"
 REMAINING = "X-RateLimit-Remaining"
 
 
@@ -218,15 +215,7 @@ def one_fewer(headers: Any) -> list[tuple[str, str]]:
 
 
 def redis_or_skip() -> None:
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail("REQUIRE_REDIS=1 but Redis is not reachable at 127.0.0.1:6379")
-        pytest.skip("Redis is not reachable at 127.0.0.1:6379")
-    finally:
-        connection.close()
+    reachable_redis().close()
 
 
 @pytest.fixture
@@ -381,18 +370,7 @@ print(json.dumps([str(user.id), answers]))
 
 
 def run_worker(database_url: str, count: int, mode: str, **overrides: object) -> tuple[str, list[list]]:
-    root = Path(__file__).resolve().parent.parent
-    result = subprocess.run(
-        [sys.executable, "-c", WORKER, database_url, str(count), mode, json.dumps(overrides)],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    user_id, answers = json.loads(result.stdout.strip().splitlines()[-1])
+    user_id, answers = run_script(WORKER, database_url, str(count), mode, json.dumps(overrides))
     return user_id, answers
 
 
