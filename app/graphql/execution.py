@@ -86,11 +86,6 @@ def _basic_fields(schema: GraphQLSchema) -> tuple[LeafFields, ObjectFields]:
     return leaves, objects
 
 
-def _plain_leaf_fields(schema: GraphQLSchema) -> LeafFields:
-    """The basic leaf fields of every object type of `schema`."""
-    return _basic_fields(schema)[0]
-
-
 class _TakeTheLongRoad(Exception):
     """The short road met something only graphql-core's own field execution reports correctly."""
 
@@ -101,7 +96,7 @@ class DashboardExecutor(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
-        plain = manager is None or manager.get_field_resolver(_plain_leaf_fields) is _plain_leaf_fields
+        plain = manager is None or manager.get_field_resolver(_basic_fields) is _basic_fields
         self._leaves, self._objects = _basic_fields(self.schema) if plain else (None, None)
 
     def execute_field(
