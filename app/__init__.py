@@ -25,7 +25,7 @@ def create_app(config: type[Config] | Config | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_transaction_retry(app)
-    register_read_commits(app, read_endpoints=["graphql.graphql"])  # the schema has no mutations
+    register_read_commits(app)
     register_errorhandlers(app)
     register_commands(app)
     install_revalidation(app)

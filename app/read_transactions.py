@@ -6,8 +6,8 @@ forgets a connection's prepared statements on every ROLLBACK. A statement is pre
 connection (psycopg's default, 5), so if every request rolled back, the list page's large statement
 would be planned again on every request.
 
-A request qualifies when its method is GET, HEAD or OPTIONS (or its endpoint is declared to only read
-whatever the method: GraphQL, whose schema has no mutations, is POSTed), it raised nothing, its response is not
+A request qualifies when its method is GET, HEAD or OPTIONS (or its view declared `only_reads` whatever
+the method: GraphQL, whose schema has no mutations, is POSTed), it raised nothing, its response is not
 streamed, and its session has neither unflushed changes nor sent a write (a flush, or an INSERT, UPDATE
 or DELETE through `session.execute`) in the open transaction; anything else is rolled back as before,
 when the session is removed. The commit runs at teardown, once the response is built, so nothing the
@@ -18,7 +18,7 @@ the objects the view loaded, which a commit would expire: those requests end as 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -36,9 +36,19 @@ _WROTE = "read_transactions_wrote"
 _STREAMED = "read_transactions_streamed"
 
 
-def register_read_commits(app: Flask, read_endpoints: Iterable[str] = ()) -> None:
-    """Commit the transaction of each request that only read, at its teardown (call once per app);
-    `read_endpoints` only read whatever their method."""
+_MARKER = "only_reads"
+
+
+def only_reads(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Declare that `view` never writes, whatever the request's method."""
+    setattr(view, _MARKER, True)
+    return view
+
+
+def register_read_commits(app: Flask) -> None:
+    """Commit the transaction of each request that only read, at its teardown (call once per app, once
+    its blueprints are registered: it reads their views' `only_reads`)."""
+    read_endpoints = [endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARKER, False)]
     for name, listener in (
         ("after_flush", _note_flush),
         ("do_orm_execute", _note_statement),

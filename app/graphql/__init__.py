@@ -13,6 +13,7 @@ from strawberry.flask.views import GraphQLView
 
 from app.api import current_user
 from app.json_limits import TooDeep, loads
+from app.read_transactions import only_reads
 
 
 class DashboardGraphQLView(GraphQLView):
@@ -56,5 +57,6 @@ def create_blueprint() -> Blueprint:
 
     blueprint = Blueprint("graphql", __name__)
     view = DashboardGraphQLView.as_view("graphql", schema=schema, graphql_ide=None, allow_queries_via_get=False)
+    only_reads(view)  # the schema has no mutations
     blueprint.add_url_rule("/graphql/", view_func=view, methods=["POST"], strict_slashes=False)
     return blueprint
