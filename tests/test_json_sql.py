@@ -158,6 +158,20 @@ def test_a_detail_tag_names_its_content_whatever_the_host_and_only_its_content(a
     assert stale.headers["ETag"] == changed.headers["ETag"]
 
 
+def test_each_url_root_gets_its_own_urls_in_list_and_detail(app, alice, alice_api):
+    """URL pieces are worked out once per root (scheme, host, script root): requests naming different
+    roots, in turn and again, each get theirs, nested objects included."""
+    (company,) = seed_companies(app, alice.id, 1)
+    roots = ["http://localhost", "https://elsewhere.example:8443", "https://elsewhere.example:8443/mounted"]
+    for root in [*roots, *reversed(roots)]:
+        detail = alice_api.get(f"/api/companies/{company}/", base_url=root).get_json()
+        (listed,) = alice_api.get("/api/companies/", base_url=root).get_json()["results"]
+        for shown in (detail, listed):
+            assert shown["api_url"] == f"{root}/api/companies/{company}/"
+            for application in shown["applications"]:
+                assert application["api_url"] == f"{root}/api/applications/{application['uuid']}/"
+
+
 def test_url_pieces_are_bound_as_json_string_content(app):
     """The document writes the quotes around an api_url itself, so the pieces must come escaped. (Werkzeug
     drops a Host it finds invalid, so this cannot be reached through a request today.)"""

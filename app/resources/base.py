@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from app.api import ApiBlueprint, current_user, json_body, paginate, paginate_items, register_detail
-from app.api.endpoints import url_pieces
+from app.api.endpoints import root_memo, url_pieces
 from app.errors import APIError
 from app.etags import (
     STALE_ITEMS,
@@ -366,8 +366,13 @@ def _page_of_documents(
 
 
 def url_parameters(doc: Document) -> dict[str, str]:
-    """The URL pieces a document binds, for the host this request named."""
-    return doc.parameters({model: url_pieces(model) for model in doc.url_models})
+    """The URL pieces a document binds, for the host this request named (the same dict for every request
+    that names it: the statement only reads it)."""
+    memo = root_memo()
+    parameters = memo.get(doc)
+    if parameters is None:
+        parameters = memo[doc] = doc.parameters({model: url_pieces(model) for model in doc.url_models})
+    return parameters
 
 
 def _refuse_repeats(ids: list[uuid.UUID | None]) -> None:

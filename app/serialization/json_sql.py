@@ -68,7 +68,7 @@ class Unsupported(Exception):
     """A field whose JSON the database would not write exactly as marshmallow does."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one per schema, model and dialect (`document`): its identity is its key
 class Document:
     """One object's JSON text as an SQL expression over its model's table, and the URL models it binds."""
 
