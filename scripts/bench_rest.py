@@ -10,8 +10,10 @@ For each database, in one process tree:
    free loopback port, and capture its answer to each request kind (status, headers, body);
 4. start a trivial WSGI app (scripts/bench_trivial_app.py) under the same gunicorn settings that answers
    each kind with exactly those bytes;
-5. drive both with wrk (Debian's `wrk`, 16 connections, --duration seconds per kind, after --warmup) and
-   print one table: req/s, p50, p99, statements per request and the ratio to the trivial app.
+5. drive both with wrk (Debian's `wrk`, 16 connections, --duration seconds per kind, after --warmup), in
+   --rounds turns, and print one table: req/s, p50, p99 (each the median turn's), statements per request
+   and the ratio to the trivial app (the median of each turn's ratio to the trivial app's turn beside it,
+   so that load from elsewhere on a shared machine moves both sides of a ratio, not one).
 
 Request kinds: `list` is `GET /api/companies/` (the first page, 8 companies; nothing caches responses,
 so every read is cold); `list-304` revalidates that page with `If-None-Match` and is reported as
@@ -475,6 +477,48 @@ def parse_wrk(output: str) -> Load:
 # -- memory -----------------------------------------------------------------------------------------
 
 
+def taking_turns(scripts: list[tuple[int, Path]], seconds: float, rounds: int) -> tuple[Rounds, Rounds]:
+    """Our server and the trivial app loaded in turn, `rounds` times, `seconds` in all for each (the order
+    swapped every round): a burst of load from elsewhere on the machine then hits both, not one."""
+    loads: list[list[Load]] = [[], []]
+    for number in range(rounds):
+        order = (0, 1) if number % 2 == 0 else (1, 0)
+        for index in order:
+            port, script = scripts[index]
+            loads[index].append(wrk(port, script, seconds / rounds))
+    return Rounds(loads[0]), Rounds(loads[1])
+
+
+@dataclass
+class Rounds:
+    """One server's loads of one request kind, round by round; each figure is the median round's."""
+
+    loads: list[Load]
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(load.rate for load in self.loads)
+
+    @property
+    def p50_ms(self) -> float:
+        return statistics.median(load.p50_ms for load in self.loads)
+
+    @property
+    def p99_ms(self) -> float:
+        return statistics.median(load.p99_ms for load in self.loads)
+
+    @property
+    def errors(self) -> int:
+        return sum(load.errors for load in self.loads)
+
+
+def ratio(ours: Rounds, trivial: Rounds) -> float:
+    """The median over rounds of our rate to the trivial app's in the same round."""
+    return statistics.median(
+        mine.rate / floor.rate if floor.rate else 0.0 for mine, floor in zip(ours.loads, trivial.loads, strict=True)
+    )
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -529,8 +573,8 @@ def memory_run(server: Server, kind: Kind, token: str, workdir: Path, total: int
 class Row:
     database: str
     kind: str
-    ours: Load | None
-    trivial: Load | None
+    ours: Rounds | None
+    trivial: Rounds | None
     statements: int | None
     size: int
 
@@ -569,16 +613,17 @@ def run(name: str, database: Any, args: argparse.Namespace) -> tuple[list[Row], 
             with gunicorn("bench_trivial_app:app", trivial_env, workdir / "trivial.log", *extra) as trivial:
                 trivial_port = trivial.port
                 for kind in kinds:
-                    loads = []
                     capture(port, kind, token)  # still answers as expected (a stale ETag would give 200s)
+                    scripts = []
                     for server_port, paths in ((port, kind.paths), (trivial_port, [f"/{kind.name}"])):
                         script = workdir / f"{kind.name}-{server_port}.lua"
                         script.write_text(wrk_script(kind, token, paths))
+                        scripts.append((server_port, script))
                         if args.warmup > 0:
                             wrk(server_port, script, args.warmup)
-                        loads.append(wrk(server_port, script, args.duration))
+                    ours, trivial = taking_turns(scripts, args.duration, args.rounds)
                     size = len(captured[kind.name]["body"])
-                    row = Row(name, kind.name, loads[0], loads[1], measured.statements[kind.name], size)
+                    row = Row(name, kind.name, ours, trivial, measured.statements[kind.name], size)
                     print(format_row(row), flush=True)
                     rows.append(row)
         if etag is None:
@@ -599,10 +644,9 @@ def format_row(row: Row) -> str:
         return f"{row.database:<10} {row.kind:<9} {'n/a (no ETag)':>33}"
     if not row.ours.rate:  # wrk counts latencies of completed requests only
         return f"{row.database:<10} {row.kind:<9} {'no request completed in the run':>33}"
-    ratio = row.ours.rate / row.trivial.rate if row.trivial.rate else 0.0
     return (
         f"{row.database:<10} {row.kind:<9} {row.ours.rate:>8.1f} {row.ours.p50_ms:>8.1f} {row.ours.p99_ms:>8.1f}"
-        f" {row.statements:>7} {row.size:>8} {row.trivial.rate:>13.1f} {ratio:>7.1%}"
+        f" {row.statements:>7} {row.size:>8} {row.trivial.rate:>13.1f} {ratio(row.ours, row.trivial):>7.1%}"
         f" {f'{row.ours.errors}/{row.trivial.errors}':>9}"
     )
 
@@ -611,6 +655,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load measured per request kind")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of unmeasured load first (0: none)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns our server and the trivial app take within --duration"
+    )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (each server)")
     parser.add_argument("--companies", type=int, default=200)
     parser.add_argument("--samples", type=int, default=30, help="in-process requests timed per kind")
@@ -633,7 +680,8 @@ def main() -> int:
     databases = {"sqlite": sqlite_database, "postgresql": lambda _workdir: postgres_database(args.postgres)}
     print(
         f"{args.workers} gunicorn workers per server, wrk {WRK_THREADS} threads x {CONNECTIONS} connections,"
-        f" {args.duration:g}s per kind after {args.warmup:g}s warm-up; load average {os.getloadavg()[0]:.2f}",
+        f" {args.duration:g}s per kind in {args.rounds} turns after {args.warmup:g}s warm-up;"
+        f" load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     rows, timings = [], []
