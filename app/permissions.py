@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import APIError
@@ -52,15 +52,28 @@ def acting_user() -> User:
 
 def owner_clause(model: type, user: User, *, for_write: bool = False) -> Any:
     """The SQL condition that keeps the rows of `model` that `user` may see (or change)."""
+    if for_write and model is Label:
+        return or_(Label.user_id == user.id, Label.user_id.is_(None)) if user.is_admin else (Label.user_id == user.id)
+    return _readable(model, user.id)
+
+
+READER_ID = "reader_id"  # the bound parameter of `readable_by_parameter`
+
+
+def readable_by_parameter(model: type) -> Any:
+    """`owner_clause(model, user)` (to read) with the user's id left as the bound parameter `READER_ID`:
+    for a statement built once and run for every caller (SQLAlchemy then neither rebuilds it nor derives
+    its cache key again)."""
+    return _readable(model, bindparam(READER_ID))
+
+
+def _readable(model: type, reader: Any) -> Any:
+    """The rows of `model` the user whose id is `reader` (a value or a bound parameter) may see."""
     if model is User:
-        return User.id == user.id
+        return User.id == reader
     if model is Label:
-        if for_write:
-            return (
-                or_(Label.user_id == user.id, Label.user_id.is_(None)) if user.is_admin else (Label.user_id == user.id)
-            )
-        return or_(Label.user_id == user.id, Label.user_id.is_(None))
-    return model.user_id == user.id
+        return or_(Label.user_id == reader, Label.user_id.is_(None))
+    return model.user_id == reader
 
 
 def owned_rows_clause(table: Any, user: User) -> Any:

@@ -16,7 +16,7 @@ from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import Select, bindparam, func, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -38,7 +38,7 @@ from app.filters import Filter
 from app.json_provider import WrittenJSON
 from app.locking import for_update
 from app.models import User
-from app.permissions import check_writable, get_visible_or_404, visible
+from app.permissions import READER_ID, check_writable, get_visible_or_404, readable_by_parameter, visible
 from app.resources.schemas import BaseSchema, Patch
 from app.revalidation import revalidates
 from app.serialization import dump, dump_many, dumper
@@ -122,9 +122,8 @@ class ResourceView(MethodView):
         doc = self.document()
         if doc is None:
             return None
-        query = visible(self.model, self.user).where(self.model.id == object_id)
-        statement = query.with_only_columns(doc.expression, maintain_column_froms=True)
-        text = db.session.connection().execute(statement, url_parameters(doc)).scalar()
+        parameters = {**url_parameters(doc), READER_ID: self.user.id, "object_id": object_id}
+        text = db.session.connection().execute(_detail_statement(doc, self.model), parameters).scalar()
         if text is None:
             raise APIError(404, "Not found.")
         return text
@@ -363,6 +362,12 @@ def _page_of_documents(
         if offset == 0:
             return 0, []
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0, []
+
+
+@cache
+def _detail_statement(doc: Document, model: type) -> Select:
+    """The statement of one object's document, for any caller (`readable_by_parameter`) and any id."""
+    return select(doc.expression).where(readable_by_parameter(model), model.id == bindparam("object_id"))
 
 
 def url_parameters(doc: Document) -> dict[str, str]:
