@@ -337,3 +337,21 @@ def test_anonymous_requests_are_401(anon_api, alice_objects, url, method):
     assert set(response.get_json()) == {"detail"}
     response = anon_api.open("GET" if method == "GET" else "POST", url, json={})
     assert response.status_code in (401, 405)
+
+
+def test_the_statement_built_once_sees_what_owner_clause_sees(app, alice, bob, alice_objects):
+    """`readable_by_parameter` (a detail's statement, built once for every caller) keeps, for each user,
+    the rows `owner_clause` keeps, on every registered resource's model (global labels included)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.permissions import READER_ID, owner_clause, readable_by_parameter
+
+    models = {view.model for view, _rule in registered_resources(app).values()}
+    with app.app_context():
+        for user in (db.session.get(type(alice), alice.id), db.session.get(type(bob), bob.id)):
+            for model in models:
+                expected = set(db.session.scalars(select(model.id).where(owner_clause(model, user))))
+                built = select(model.id).where(readable_by_parameter(model))
+                assert set(db.session.scalars(built, {READER_ID: user.id})) == expected, model
+                assert expected or user is not alice, model  # Alice has a row of every model
