@@ -508,6 +508,7 @@ GRAPHQL_DOCUMENTS = [
     "subscription { companies { count } }",
     "query A { companies { count } } query B { companies { count } }",
     "fragment F on CompanyConnection { ...F } { companies { ...F } }",
+    "{ companies { ...Nope } }",
     "{ companies { " + "edges { node { applications { statuses { applicationstatuslink_set { link { " * 5 + "}" * 30,
     "{ " + " ".join(f"a{i}: companies {{ count }}" for i in range(50)) + " }",
     "{ companies(first: " + "9" * 40 + ") { count } }",

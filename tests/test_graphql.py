@@ -390,6 +390,29 @@ def test_deepest_real_query_passes_and_deeper_documents_are_refused(alice_api, s
     assert any("exceeds maximum operation depth" in message for message in messages), messages
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ companies { ...Nope } }",
+        "{ companies { edges { node { ...X } } } } fragment Y on Company { uuid }",
+        "fragment F on CompanyConnection { count ...G } { companies { ...F } }",
+    ],
+)
+def test_an_undefined_fragment_is_named_in_the_error(alice_api, caplog, query):
+    messages = errors_of(alice_api, query)
+    assert any(message.startswith("Unknown fragment '") for message in messages), messages
+    assert "Traceback" not in caplog.text  # a client's mistake, not a server failure
+
+
+def test_the_depth_limit_follows_fragments(alice_api, seed):
+    too_deep = (
+        "{ companies { ...E } } fragment E on CompanyConnection { edges { node { applications { ...S } } } }"
+        " fragment S on Application { statuses { a { b { c { d { e } } } } } }"
+    )
+    messages = errors_of(alice_api, too_deep)
+    assert any("exceeds maximum operation depth" in message for message in messages), messages
+
+
 def test_aliases_and_huge_documents_are_refused(alice_api):
     aliases = " ".join(f"c{index}: companies(first: 100) {{ count }}" for index in range(20))
     assert any("aliases" in message for message in errors_of(alice_api, f"{{ {aliases} }}"))

@@ -11,12 +11,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter
 from strawberry.permission import BasePermission
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.graphql.companies import companies_page
+from app.graphql.depth import QueryDepthLimit
 from app.graphql.documents import DocumentCache
 from app.graphql.errors import should_mask
 from app.graphql.execution import DashboardExecutor
@@ -77,7 +78,7 @@ schema = DashboardSchema(
     execution_context_class=DashboardExecutor,
     # Factories: strawberry builds fresh extension instances for every request.
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: QueryDepthLimit(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         DocumentCache,  # keyed by the parse options the limiters above set, too
