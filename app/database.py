@@ -50,8 +50,10 @@ def single_statement_engine(engine: Engine, options: Mapping[str, Any]) -> Engin
 
 def render_migration_item(type_: str, obj: object, autogen_context) -> str | bool:
     """Write our column types into migrations as plain SQLAlchemy types, so migrations never import app code."""
-    from app.models.base import UTCDateTime
+    from app.models.base import DashedUuid, UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, DashedUuid):
+        return "sa.Uuid()"
     return False

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -82,4 +84,67 @@ def test_upgrade_is_repeatable_and_seed_labels_is_idempotent(empty_database_url)
         with db.engine.connect() as connection:
             count = connection.execute(sa.text("SELECT count(*) FROM label WHERE user_id IS NULL")).scalar()
         assert count == len(GLOBAL_LABELS)
+        db.engine.dispose()
+
+
+# -- 0006: SQLite's uuids as their dashed text ----------------------------------------------------------------
+
+
+def _migration_0006():
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0006_sqlite_dashed_uuids.py"
+    spec = importlib.util.spec_from_file_location("migration_0006", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_0006_rewrites_every_uuid_column_of_the_models():
+    expected = {
+        table.name: {column.name for column in table.columns if isinstance(column.type, sa.Uuid)}
+        for table in Base.metadata.sorted_tables
+    }
+    listed = {table: set(columns) for table, columns in _migration_0006().UUID_COLUMNS.items()}
+    assert listed == {table: columns for table, columns in expected.items() if columns}
+
+
+_HEX_ROWS = (
+    'INSERT INTO "user" (id, email, first_name, last_name, avatar_url, is_admin, is_active, date_joined,'
+    " created_at, modified_at) VALUES (:user, 'a@example.com', '', '', '', 0, 1, :now, :now, :now)",
+    "INSERT INTO company (id, user_id, name, notes, created_at, modified_at)"
+    " VALUES (:company, :user, 'Acme', '', :now, :now)",
+    "INSERT INTO application (id, user_id, user_company_id, position_title, notes, job_description_notes,"
+    " created_at, modified_at) VALUES (:application, :user, :company, 'Engineer', '', '', :now, :now)",
+)
+_STORED = 'SELECT u.id, c.id, c.user_id, a.id, a.user_company_id FROM "user" u, company c, application a'
+
+
+def test_0006_turns_stored_hex_into_dashed_text_and_back(tmp_path):
+    """A SQLite database at 0005 holding what SQLAlchemy's Uuid wrote (32 hex digits) reads the same after it."""
+    from app.models import Application, Company
+
+    ids = {"user": uuid.uuid4(), "company": uuid.uuid4(), "application": uuid.uuid4()}
+    hex_ids = {name: value.hex for name, value in ids.items()}
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'hex.db'}"))
+    with app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as connection:
+            for statement in _HEX_ROWS:
+                connection.execute(sa.text(statement), {**hex_ids, "now": "2024-01-01 00:00:00.000000"})
+        user, company, application = (str(ids[name]) for name in ("user", "company", "application"))
+
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(_STORED)).one() == (user, company, user, application, company)
+            assert connection.execute(sa.text("PRAGMA foreign_key_check")).all() == []
+        loaded = db.session.get(Company, ids["company"])
+        assert loaded is not None and loaded.user_id == ids["user"]
+        assert [found.id for found in loaded.applications] == [ids["application"]]
+        assert db.session.get(Application, ids["application"]).user_company is loaded
+        db.session.remove()
+
+        downgrade(revision="0005")
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(_STORED)).one() == tuple(
+                hex_ids[name] for name in ("user", "company", "user", "application", "company")
+            )
         db.engine.dispose()

@@ -6,10 +6,10 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Entity, OwnedMixin, utctoday
+from app.models.base import DashedUuid, Entity, OwnedMixin, utctoday
 from app.models.common import Address, Link
 from app.models.company import Company
 from app.models.label import Label, application_labels
@@ -22,14 +22,14 @@ class Application(OwnedMixin, Entity):
     __tablename__ = "application"
 
     user_company_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("company.id", ondelete="CASCADE"), nullable=False, index=True
+        DashedUuid, ForeignKey("company.id", ondelete="CASCADE"), nullable=False, index=True
     )
     position_title: Mapped[str] = mapped_column(String(150), nullable=False)
     job_description_page_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
     )
     job_source_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
     )
     notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
     job_description_notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
@@ -54,10 +54,10 @@ class PositionLocation(OwnedMixin, Entity):
     __tablename__ = "position_location"
 
     application_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+        DashedUuid, ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
     )
     location_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("address.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("address.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
     application: Mapped[Application] = relationship(back_populates="position_locations")
@@ -68,7 +68,7 @@ class ApplicationStatus(OwnedMixin, Entity):
     __tablename__ = "application_status"
 
     application_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
+        DashedUuid, ForeignKey("application.id", ondelete="CASCADE"), nullable=False, index=True
     )
     text: Mapped[str] = mapped_column(String(50), nullable=False)
     date: Mapped[dt.date] = mapped_column(Date, default=utctoday, nullable=False)
@@ -91,10 +91,10 @@ class ApplicationStatusLink(OwnedMixin, Entity):
     __tablename__ = "application_status_link"
 
     application_status_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("application_status.id", ondelete="CASCADE"), nullable=False, index=True
+        DashedUuid, ForeignKey("application_status.id", ondelete="CASCADE"), nullable=False, index=True
     )
     link_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
     application_status: Mapped[ApplicationStatus] = relationship(back_populates="links")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, MetaData, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Dialect, ForeignKey, MetaData, TypeDecorator, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 # Named constraints, so that migrations can alter and drop them on every database.
@@ -42,6 +44,36 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class DashedUuid(Uuid):
+    """A uuid, stored on SQLite (which has no uuid type) as its dashed text, `str(uuid)`.
+
+    SQLAlchemy's `Uuid` stores 32 hex digits there. The JSON the database writes (`app.serialization`)
+    shows the dashed text, and dashing the hex digits of every id was almost half of the company page's
+    statement on SQLite; stored dashed, a uuid is selected as it is. Reading accepts both forms. The
+    columns keep their declared CHAR(32): SQLite enforces no length (migration 0006 rewrote the values).
+    PostgreSQL keeps its native uuid: the dialect adapts this type as it adapts `Uuid`.
+    """
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None] | None:
+        if dialect.supports_native_uuid and self.native_uuid:
+            return super().bind_processor(dialect)
+        return _dashed
+
+    def literal_processor(self, dialect: Dialect) -> Callable[[Any], str] | None:
+        if dialect.supports_native_uuid and self.native_uuid:
+            return super().literal_processor(dialect)
+        return lambda value: f"'{_dashed(value)}'"
+
+
+def _dashed(value: uuid.UUID | str | None) -> str | None:
+    """`str(uuid)` of a uuid, or of the uuid a string spells (hex or dashed); a bad string raises."""
+    if value is None or isinstance(value, uuid.UUID):
+        return None if value is None else str(value)
+    return str(uuid.UUID(value))
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -49,7 +81,7 @@ class Base(DeclarativeBase):
 class UUIDMixin:
     """A random UUID4 primary key, exposed to clients as `uuid`."""
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(DashedUuid, primary_key=True, default=uuid.uuid4)
 
 
 class TimestampMixin:
@@ -66,7 +98,7 @@ class OwnedMixin:
 
     @declared_attr
     def user_id(cls) -> Mapped[uuid.UUID]:
-        return mapped_column(Uuid, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
+        return mapped_column(DashedUuid, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True)
 
 
 class Entity(UUIDMixin, TimestampMixin, Base):

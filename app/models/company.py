@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, Uuid
+from sqlalchemy import Date, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Entity, OwnedMixin, utctoday
+from app.models.base import DashedUuid, Entity, OwnedMixin, utctoday
 from app.models.common import Address, Link
 from app.models.label import Label, company_labels
 from app.models.ownership import owned_one
@@ -20,10 +20,10 @@ class Company(OwnedMixin, Entity):
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     notes: Mapped[str] = mapped_column(Text, default="", nullable=False)
     hq_location_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("address.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("address.id", ondelete="SET NULL"), nullable=True, index=True
     )
     home_page_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
     hq_location: Mapped[Address | None] = owned_one(Address, "Company.hq_location_id")
@@ -43,10 +43,10 @@ class CompanyRating(OwnedMixin, Entity):
     __tablename__ = "company_rating"
 
     company_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("company.id", ondelete="CASCADE"), nullable=False, index=True
+        DashedUuid, ForeignKey("company.id", ondelete="CASCADE"), nullable=False, index=True
     )
     source_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("link.id", ondelete="SET NULL"), nullable=True, index=True
     )
     value: Mapped[float] = mapped_column(Float, default=0.0, nullable=False)
     sample_date: Mapped[date] = mapped_column(Date, default=utctoday, nullable=False)

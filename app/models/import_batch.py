@@ -15,10 +15,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Uuid
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from app.models.base import Entity, OwnedMixin, UTCDateTime
+from app.models.base import DashedUuid, Entity, OwnedMixin, UTCDateTime
 
 BATCH_STATES = ("preview", "committed", "undone")
 RECORD_ACTIONS = ("create", "update", "unchanged", "skip")
@@ -56,7 +56,7 @@ class ImportRecord(OwnedMixin, Entity):
     __tablename__ = "import_record"
 
     batch_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("import_batch.id", ondelete="CASCADE"), nullable=False, index=True
+        DashedUuid, ForeignKey("import_batch.id", ondelete="CASCADE"), nullable=False, index=True
     )
     row_number: Mapped[int] = mapped_column(Integer, nullable=False)  # 1-based, as the spreadsheet shows it
     raw: Mapped[list[Any]] = mapped_column(JSON, nullable=False)  # the cells as read, JSON-safe
@@ -66,10 +66,10 @@ class ImportRecord(OwnedMixin, Entity):
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     action: Mapped[str] = mapped_column(String(10), nullable=False)
     application_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("application.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("application.id", ondelete="SET NULL"), nullable=True, index=True
     )
     company_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("company.id", ondelete="SET NULL"), nullable=True, index=True
+        DashedUuid, ForeignKey("company.id", ondelete="SET NULL"), nullable=True, index=True
     )
     created_company: Mapped[bool] = mapped_column(default=False, nullable=False)
     # What the row wrote (normalised), and for an update the application's state before it.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Uuid
+from sqlalchemy import Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, Entity
+from app.models.base import Base, DashedUuid, Entity
 
 GLOBAL_LABELS = ("Target", "Applied", "Interviewing", "Archived")
 
@@ -17,7 +17,7 @@ class Label(Entity):
 
     # A null owner makes a global label: readable and usable by all, changed only by an administrator.
     user_id: Mapped[uuid.UUID | None] = mapped_column(
-        Uuid, ForeignKey("user.id", ondelete="CASCADE"), nullable=True, index=True
+        DashedUuid, ForeignKey("user.id", ondelete="CASCADE"), nullable=True, index=True
     )
     text: Mapped[str] = mapped_column(String(200), nullable=False)
     color: Mapped[str] = mapped_column(String(20), default="", nullable=False)
@@ -29,8 +29,8 @@ def label_association(name: str, owner_table: str) -> Table:
     return Table(
         name,
         Base.metadata,
-        Column(f"{owner_table}_id", Uuid, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
-        Column("label_id", Uuid, ForeignKey("label.id", ondelete="CASCADE"), primary_key=True, index=True),
+        Column(f"{owner_table}_id", DashedUuid, ForeignKey(f"{owner_table}.id", ondelete="CASCADE"), primary_key=True),
+        Column("label_id", DashedUuid, ForeignKey("label.id", ondelete="CASCADE"), primary_key=True, index=True),
     )
 
 

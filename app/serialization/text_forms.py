@@ -3,8 +3,8 @@
 A page reads hundreds of uuids and timestamps, and converting database values into Python objects is most
 of what loading it costs. The loader (`app.serialization.loader`) selects a column through `text_form`
 when the field dumping it would only turn the value back into that same text:
-- a `Uuid` as `str(uuid)` (lowercase, dashed): PostgreSQL casts it; SQLite stores 32 hex digits
-  (`uuid.hex`, which is lowercase, written by SQLAlchemy's bind processor);
+- a `Uuid` as `str(uuid)` (lowercase, dashed): PostgreSQL casts it; SQLite stores that text already
+  (`app.models.base.DashedUuid`);
 - a timezone-aware timestamp as `datetime.isoformat()` in UTC (`2024-05-01T12:00:00.250000+00:00`,
   no fraction when its microseconds are 0): PostgreSQL formats it with `to_char`; SQLite stores it as
   `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC (`app.models.base.UTCDateTime`).
@@ -58,10 +58,7 @@ def _uuid_postgresql(element: UuidText, compiler: Any, **kw: Any) -> str:
 
 @compiles(UuidText, "sqlite")
 def _uuid_sqlite(element: UuidText, compiler: Any, **kw: Any) -> str:
-    hex_digits = compiler.process(element.clauses, **kw)
-    # printf's precision cuts each group off the rest of the digits: one substr fewer per group.
-    groups = ", ".join([hex_digits, *(f"substr({hex_digits}, {start})" for start in (9, 13, 17, 21))])
-    return f"CASE WHEN {hex_digits} IS NOT NULL THEN printf('%.8s-%.4s-%.4s-%.4s-%s', {groups}) END"
+    return compiler.process(element.clauses, **kw)  # stored as its dashed text (DashedUuid)
 
 
 @compiles(TimestampText, "postgresql")
