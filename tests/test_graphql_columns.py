@@ -197,6 +197,32 @@ def test_every_field_of_every_type_answers_what_the_models_with_every_column_ans
         assert answered[where] == expected, where
 
 
+COMPOSED = {
+    "fragments": (
+        "query D { companies(first: 3) { ...Conn } } fragment Conn on CompanyConnection { totalCount"
+        " edges { cursor node { ...C ... on Company { notes labels { ...L } } } } }"
+        " fragment C on Company { uuid created_at hq_location { city zipcode } applications { ...A } }"
+        " fragment A on Application { notes statuses { ... on ApplicationStatus { text date } } }"
+        " fragment L on Label { uuid user text color order __typename }"
+    ),
+    "aliases": "{ companies { edges { node { a: name b: notes c: home_page { u: url t: text } } } } }",
+    "directives": (
+        '{ companies(order_by: "-created_at") { edges { cursor node { name @include(if: false)'
+        " notes @skip(if: true) applications { job_description_notes @include(if: true) } } } } }"
+    ),
+    "one field twice": "{ companies { edges { node { applications { uuid } applications { notes uuid } } } } }",
+}
+
+
+@pytest.mark.parametrize("name", list(COMPOSED))
+def test_fields_reached_through_fragments_aliases_and_directives_are_read(app, alice, full, monkeypatch, name):
+    answered = _run(app, alice.id, COMPOSED[name])
+    monkeypatch.setattr(companies, "load_rows", _model_rows)
+    expected = _run(app, alice.id, COMPOSED[name])
+    assert not expected[1] and expected[0]["companies"]["edges"], expected
+    assert answered == expected
+
+
 # -- loud failures --------------------------------------------------------------------------------------
 
 
