@@ -6,18 +6,18 @@ and keeps the outcome; on a hit it hands strawberry that outcome, so a query ans
 answered the first time, validation errors included. Validation depends on the document and the schema's
 rules alone (not on variables, the operation name or the caller), all fixed per query text and parse
 options. What fails with an exception (a syntax error) is not kept: it fails the same way again.
-The cache is bounded (least recently used first out) and shared by the worker's threads.
+The cache is bounded (least recently used first out, `app.graphql.lru`) and shared by the worker's threads.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from graphql import DocumentNode, GraphQLError
 from strawberry.extensions import SchemaExtension
+
+from app.graphql.lru import LRU
 
 MAX_DOCUMENTS = 128  # distinct query texts kept per worker; a document is at most MAX_TOKENS tokens
 
@@ -28,34 +28,7 @@ class _Prepared:
     errors: tuple[GraphQLError, ...] | None = None  # None: not validated yet
 
 
-class _LRU:
-    """A bounded mapping, least recently used entry evicted first; safe across threads."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._entries: OrderedDict[object, _Prepared] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: object) -> _Prepared | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
-
-    def put(self, key: object, entry: _Prepared) -> None:
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-documents = _LRU(MAX_DOCUMENTS)
+documents: LRU[object, _Prepared] = LRU(MAX_DOCUMENTS)
 
 
 class DocumentCache(SchemaExtension):

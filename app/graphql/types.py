@@ -1,10 +1,13 @@
 """GraphQL object types over the models: field names as the client writes them (snake_case).
 
-Every field is a plain attribute of the row it is read from (a loader row with a model's columns and
-relationships as attributes), renamed where the client's name is not the model's (`uuid` is `id`), so
-strawberry resolves it with no resolver of ours and the executor (`app.graphql.execution`) reads it
-directly. Every relationship is loaded with the page by `app.graphql.companies` (which is what keeps the
-query count constant).
+Every field is a plain attribute of the row it is read from (a loader row with the selected columns and
+relationships of a model as attributes), renamed where the client's name is not the model's (`uuid` is
+`id`), so strawberry resolves it with no resolver of ours and the executor (`app.graphql.execution`) reads
+it directly. Every relationship is loaded with the page by `app.graphql.companies` (which is what keeps the
+query count constant), and only the columns the query's fields read (`app.graphql.companies.level_of`): a
+field's python name must be a column or a relationship of its model. None is computed today; a field with
+a resolver must declare the columns it reads, `strawberry.field(metadata={"reads": ("name", ...)})`, or
+the app fails at import.
 """
 
 from __future__ import annotations

@@ -57,6 +57,9 @@ class Plan:
     manys: list[tuple[str, RelationshipProperty, Plan]] = field(default_factory=list)
     row_class: type[Row] = Row
     texts: frozenset[str] = frozenset()  # attributes selected in their JSON text form (`text_forms`)
+    # The statements built for this plan (`_root_statement`, `_collection_statement`), kept on the plan so
+    # they go with it: a caller may drop plans (GraphQL keeps a bounded number of them).
+    built: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def leaf(self) -> bool:
@@ -239,8 +242,14 @@ class _Built:
     parent_key: Any = None  # the parent's key as bound from its text form (uuid.UUID), None if not text
 
 
-@cache
 def _root_statement(plan: Plan, limited: bool) -> _Built:
+    built = plan.built.get(limited)
+    if built is None:  # two threads may both build it: the same statement, either kept
+        built = plan.built[limited] = _build_root_statement(plan, limited)
+    return built
+
+
+def _build_root_statement(plan: Plan, limited: bool) -> _Built:
     table = inspect(plan.model).local_table
     statement = _Statement(table)
     reading = statement.read(plan, table)
@@ -252,9 +261,18 @@ def _root_statement(plan: Plan, limited: bool) -> _Built:
     return _Built(statement.columns, statement.from_clause(table), reading, joined, joined_reading, order)
 
 
-@cache
 def _collection_statement(relationship: RelationshipProperty, plan: Plan, text_keys: bool) -> tuple[_Built, Select]:
     """The statement of a collection; `text_keys`: its parents are keyed by their uuid's text."""
+    key = (relationship, text_keys)
+    built = plan.built.get(key)
+    if built is None:
+        built = plan.built[key] = _build_collection_statement(relationship, plan, text_keys)
+    return built
+
+
+def _build_collection_statement(
+    relationship: RelationshipProperty, plan: Plan, text_keys: bool
+) -> tuple[_Built, Select]:
     table = relationship.mapper.local_table.alias()
     statement = _Statement(table)
     reading = statement.read(plan, table)
