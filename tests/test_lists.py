@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
+from app.extensions import db
 from tests.rest_support import chosen_label, created, new_application, new_company, new_status, ok, row_counts
 
 INVALID_PAGE = {"detail": "Invalid page."}
@@ -200,3 +202,39 @@ def test_labels_list_is_paginated_like_any_list(alice_api):
     assert page["count"] == 5
     assert [label["text"] for label in page["results"]] == ["Applied", "Archived"]
     assert page["next"].startswith("http://localhost/api/labels/?")
+
+
+def test_unfiltered_lists_share_one_statement_per_ordering_for_every_caller(app, alice_api, bob_api):
+    """The page statement of an unfiltered list is built once per ordering (SQLAlchemy then derives its
+    cache key once), and binds the caller: each still reads only their own rows."""
+    new_company(alice_api, "Alice's")
+    new_company(bob_api, "Bob's")
+    pages = []
+
+    def record(_conn, statement, *_args) -> None:
+        columns = getattr(statement, "selected_columns", None)
+        if columns is not None and columns.get("document") is not None:
+            pages.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_execute", record)
+    try:
+        names = [
+            [company["name"] for company in ok(api.get(url))["results"]]
+            for api, url in (
+                (alice_api, "/api/companies/"),
+                (bob_api, "/api/companies/"),
+                (alice_api, "/api/companies/?ordering=name"),
+                (bob_api, "/api/companies/?ordering=name"),
+                (alice_api, "/api/companies/?name__icontains=alice"),
+                (alice_api, "/api/companies/?name__icontains=alice"),
+            )
+        ]
+    finally:
+        event.remove(engine, "before_execute", record)
+    assert names == [["Alice's"], ["Bob's"], ["Alice's"], ["Bob's"], ["Alice's"], ["Alice's"]]
+    assert len(pages) == 6
+    assert pages[0] is pages[1] and pages[2] is pages[3]
+    assert pages[0] is not pages[2]
+    assert pages[4] is not pages[5]  # a filter binds its value in the statement it builds

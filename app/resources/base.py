@@ -8,6 +8,7 @@ nests, and owns the request's single transaction (commit once, roll back on any 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, ClassVar
 
@@ -16,7 +17,7 @@ from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields
-from sqlalchemy import Select, bindparam, func, inspect, select
+from sqlalchemy import Integer, Select, bindparam, func, inspect, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -102,8 +103,8 @@ class ResourceView(MethodView):
         data = data_tag(self.user)
         doc = self.document()
         if doc is not None:
-            count_and_page = partial(_page_of_documents, doc, self.model, self.list_query(eager=False), self.ordering())
-            texts, envelope = paginate_items(count_and_page)
+            parameters = {**url_parameters(doc), READER_ID: self.user.id}
+            texts, envelope = paginate_items(partial(_page_of_documents, self.document_statements(doc), parameters))
             return {**envelope, "results": WrittenJSON(array_text(texts))}, page_headers(data)
         plan = plan_for(self.schema, self.model)
         if plan is None:
@@ -170,10 +171,23 @@ class ResourceView(MethodView):
             found = {row.id: row for row in load_rows(plan, query, limited=False)[0]}
         return [dump(self.schema, found[str(object_id)]) for object_id in object_ids]
 
+    def document_statements(self, doc: Document) -> PageStatements:
+        """The statements of a page of documents for this request's filters and ordering, for any caller
+        (`READER_ID`); an unfiltered list's are built once per ordering."""
+        ordering = self.ordering_key()
+        if not any(name in request.args for name in self.filters):
+            return _unfiltered_statements(doc, self.model, ordering)
+        query = self.filtered(select(self.model).where(readable_by_parameter(self.model)))
+        return _page_statements(doc, self.model, query, ordering)
+
     def list_query(self, *, eager: bool = True) -> Select:
         query = visible(self.model, self.user)
         if eager:
             query = query.options(*eager_options(self.schema, self.model))
+        return self.filtered(query).order_by(*self.ordering())
+
+    def filtered(self, query: Select) -> Select:
+        """`query` narrowed by the request's filters (a 400 naming each bad value)."""
         errors = {}
         for name, flt in self.filters.items():
             if name in request.args:
@@ -183,19 +197,21 @@ class ResourceView(MethodView):
                     errors[name] = exc.messages
         if errors:
             raise ValidationError(errors)
-        return query.order_by(*self.ordering())
+        return query
 
-    def ordering(self) -> list[Any]:
-        """`?ordering=field` or `-field` on any column the model has; newest change first otherwise."""
+    def ordering_key(self) -> tuple[str, bool]:
+        """`?ordering=field` or `-field` on any column the model has, as (column name, descending); newest
+        change first otherwise."""
         requested = request.args.get("ordering") or DEFAULT_ORDERING
-        columns = inspect(self.model).columns
         name = requested.lstrip("-")
         name = "id" if name == "uuid" else name
-        if name not in columns or name == "user_id":
+        if name not in inspect(self.model).columns or name == "user_id":
             requested, name = DEFAULT_ORDERING, DEFAULT_ORDERING.lstrip("-")
-        column = columns[name]
-        primary = column.desc() if requested.startswith("-") else column.asc()
-        return [primary, self.model.id]
+        return name, requested.startswith("-")
+
+    def ordering(self) -> list[Any]:
+        """The ORDER BY of `ordering_key`, the id breaking ties."""
+        return _ordering(self.model, self.ordering_key())
 
     def get_object(self, object_id: uuid.UUID, *, for_write: bool = False) -> Any:
         """The caller's object; `for_write` locks it (see app.locking), reads it afresh and checks If-Match."""
@@ -335,33 +351,66 @@ def _page_of_rows(plan: Plan, query: Select, offset: int, size: int) -> tuple[in
     return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0, rows
 
 
-def _page_of_documents(
-    doc: Document, model: type, query: Select, ordering: list[Any], offset: int, size: int
-) -> tuple[int, list[str]]:
-    """(How many rows `query` selects, the JSON texts of one page), as `_page_of_rows` does.
+@dataclass(frozen=True)
+class PageStatements:
+    """A list's page of documents with the list's total (`page`, binding `READER_ID`, `PAGE_SIZE` and
+    `PAGE_OFFSET`), and the total alone (`count`, for a page past the end, where `page` has no row)."""
+
+    page: Select
+    count: Select
+
+
+PAGE_SIZE, PAGE_OFFSET = "page_size", "page_offset"
+
+
+def _ordering(model: type, key: tuple[str, bool]) -> list[Any]:
+    name, descending = key
+    column = inspect(model).columns[name]
+    return [column.desc() if descending else column.asc(), model.id]
+
+
+def _page_statements(doc: Document, model: type, query: Select, ordering: tuple[str, bool]) -> PageStatements:
+    """The statements of a page of `query`'s documents (`query` selects `model`, read by `READER_ID`).
 
     The page's ids and count are a subquery, so the database writes documents for that page's rows only
     (a window count beside the documents would make it write one for every row first).
     """
+    order_by = _ordering(model, ordering)
+    page = (
+        query.with_only_columns(model.id.label("page_id"), func.count().over().label("total"))
+        .order_by(*order_by)
+        .limit(bindparam(PAGE_SIZE, type_=Integer))
+        .offset(bindparam(PAGE_OFFSET, type_=Integer))
+        .subquery()
+    )
+    table = inspect(model).local_table
+    statement = (
+        select(doc.expression, page.c.total)
+        .select_from(table.join(page, page.c.page_id == model.id))
+        .order_by(*order_by)
+    )
+    return PageStatements(statement, select(func.count()).select_from(query.subquery()))
+
+
+@cache
+def _unfiltered_statements(doc: Document, model: type, ordering: tuple[str, bool]) -> PageStatements:
+    """`_page_statements` of every row a caller may read, built once per ordering: SQLAlchemy then neither
+    rebuilds the statement nor derives its cache key again on each request."""
+    return _page_statements(doc, model, select(model).where(readable_by_parameter(model)), ordering)
+
+
+def _page_of_documents(
+    statements: PageStatements, parameters: dict[str, Any], offset: int, size: int
+) -> tuple[int, list[str]]:
+    """(How many rows the list has, the JSON texts of one page), as `_page_of_rows` does."""
+    connection = db.session.connection()
     if offset <= MAX_OFFSET:
-        page = (
-            query.with_only_columns(model.id.label("page_id"), func.count().over().label("total"))
-            .limit(size)
-            .offset(offset)
-            .subquery()
-        )
-        table = inspect(model).local_table
-        statement = (
-            select(doc.expression, page.c.total)
-            .select_from(table.join(page, page.c.page_id == model.id))
-            .order_by(*ordering)
-        )
-        rows = db.session.connection().execute(statement, url_parameters(doc)).all()
+        rows = connection.execute(statements.page, {**parameters, PAGE_SIZE: size, PAGE_OFFSET: offset}).all()
         if rows:
             return rows[0][1], [row[0] for row in rows]
         if offset == 0:
             return 0, []
-    return db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0, []
+    return connection.execute(statements.count, parameters).scalar() or 0, []
 
 
 @cache
