@@ -6,7 +6,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import Config, load_config
-from app.database import with_psycopg_driver
+from app.database import engine_options, with_psycopg_driver
 from app.errors import register_errorhandlers
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.json_provider import register_json_provider
@@ -48,14 +48,16 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_database_url(app: Flask) -> None:
     """Without DATABASE_URL, use a SQLite file in the instance folder: nothing to install to run. A
-    PostgreSQL URL without a driver (`postgresql://`, `postgres://`) is served by psycopg 3."""
+    PostgreSQL URL without a driver (`postgresql://`, `postgres://`) is served by psycopg 3. The engine's
+    options then suit its database (`app.database.engine_options`)."""
     url = app.config.get("SQLALCHEMY_DATABASE_URI")
     if not url:
         import os
 
         os.makedirs(app.instance_path, exist_ok=True)
         url = "sqlite:///" + os.path.join(app.instance_path, "appl_tracky.db")
-    app.config["SQLALCHEMY_DATABASE_URI"] = with_psycopg_driver(url)
+    app.config["SQLALCHEMY_DATABASE_URI"] = url = with_psycopg_driver(url)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(url, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
 
 
 def register_extensions(app: Flask) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Engine
 
 # The schemes operators and hosting services give for PostgreSQL; SQLAlchemy would read `postgresql://`
@@ -19,6 +19,14 @@ def with_psycopg_driver(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url.removeprefix(scheme)
     return url
+
+
+def engine_options(url: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """`options` (SQLALCHEMY_ENGINE_OPTIONS) for the database at `url`: SQLite has no server that could
+    drop a connection, so its connections are not pinged (`pool_pre_ping`) before each use."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return {**options, "pool_pre_ping": False}
+    return dict(options)
 
 
 def enable_sqlite_foreign_keys(engine: Engine) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
 from app import create_app
 from app.config import ConfigError, DevelopmentConfig, ProductionConfig, load_config
+from app.database import engine_options
 from app.extensions import db
 
 
@@ -158,3 +160,23 @@ def test_several_instances_are_checked_in_every_environment(monkeypatch):
     monkeypatch.setenv("APP_INSTANCES", "2")
     with pytest.raises(ConfigError, match="IMAGE_STORAGE=local"):
         load_config(DevelopmentConfig)
+
+
+def test_sqlite_connections_are_not_pinged_before_each_use(monkeypatch, tmp_path):
+    """No server could have dropped them: the ping (`SELECT 1` on each checkout) would only cost time."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'ping.db'}")
+    app = create_app(DevelopmentConfig)
+    traced: list[str] = []
+    with app.app_context():
+        sa.event.listen(db.engine, "connect", lambda dbapi, _record: dbapi.set_trace_callback(traced.append))
+        for _ in range(2):
+            db.session.execute(sa.text("SELECT 2"))
+            db.session.remove()
+        db.engine.dispose()
+    assert traced == ["SELECT 2", "SELECT 2"]
+
+
+def test_postgresql_connections_are_pinged_before_each_use():
+    """A restarted server drops them: the ping replaces a dropped one before the request uses it."""
+    options = engine_options("postgresql+psycopg://u@db/appl", {"pool_pre_ping": True, "json_serializer": str})
+    assert options == {"pool_pre_ping": True, "json_serializer": str}
