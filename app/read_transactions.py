@@ -6,13 +6,15 @@ forgets a connection's prepared statements on every ROLLBACK. A statement is pre
 connection (psycopg's default, 5), so if every request rolled back, the list page's large statement
 would be planned again on every request.
 
-A request qualifies when its method is GET, HEAD or OPTIONS (or its view declared `only_reads` whatever
-the method: GraphQL, whose schema has no mutations, is POSTed), it raised nothing, its response is not
-streamed, and its session has neither unflushed changes nor sent a write (a flush, or an INSERT, UPDATE
-or DELETE through `session.execute`) in the open transaction; anything else is rolled back as before,
-when the session is removed. The commit runs at teardown, once the response is built, so nothing the
-response reads is expired by it. A streamed body (CSV exports, files) is read after the teardown, from
-the objects the view loaded, which a commit would expire: those requests end as before.
+Only psycopg needs this: with SQLite (whose driver caches statements per connection, whatever ends the
+transaction) every request ends as before. A request qualifies when its method is GET, HEAD or OPTIONS
+(or its view declared `only_reads` whatever the method: GraphQL, whose schema has no mutations, is
+POSTed), it raised nothing, its response is not streamed, and its session has neither unflushed changes
+nor sent a write (a flush, or an INSERT, UPDATE or DELETE through `session.execute`) in the open
+transaction; anything else is rolled back as before, when the session is removed. The commit runs at
+teardown, once the response is built, so nothing the response reads is expired by it. A streamed body
+(CSV exports, files) is read after the teardown, from the objects the view loaded, which a commit would
+expire: those requests end as before.
 """
 
 from __future__ import annotations
@@ -47,7 +49,11 @@ def only_reads(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def register_read_commits(app: Flask) -> None:
     """Commit the transaction of each request that only read, at its teardown (call once per app, once
-    its blueprints are registered: it reads their views' `only_reads`)."""
+    its blueprints are registered: it reads their views' `only_reads`), where the database is reached
+    through psycopg: other drivers keep their statements either way, and a commit only costs time."""
+    with app.app_context():
+        if db.engine.dialect.driver != "psycopg":
+            return
     read_endpoints = [endpoint for endpoint, view in app.view_functions.items() if getattr(view, _MARKER, False)]
     for name, listener in (
         ("after_flush", _note_flush),
