@@ -17,6 +17,7 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from app.extensions import db
 from app.models import GLOBAL_LABELS, Base
+from app.models.base import UTCDateTime
 from tests.conftest import POSTGRES_ADMIN_URL, make_config
 
 
@@ -90,9 +91,9 @@ def test_upgrade_is_repeatable_and_seed_labels_is_idempotent(empty_database_url)
 # -- 0006: SQLite's uuids as their dashed text ----------------------------------------------------------------
 
 
-def _migration_0006():
-    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / "0006_sqlite_dashed_uuids.py"
-    spec = importlib.util.spec_from_file_location("migration_0006", path)
+def _migration(name: str):
+    path = Path(__file__).resolve().parent.parent / "migrations" / "versions" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"migration_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -103,7 +104,7 @@ def test_0006_rewrites_every_uuid_column_of_the_models():
         table.name: {column.name for column in table.columns if isinstance(column.type, sa.Uuid)}
         for table in Base.metadata.sorted_tables
     }
-    listed = {table: set(columns) for table, columns in _migration_0006().UUID_COLUMNS.items()}
+    listed = {table: set(columns) for table, columns in _migration("0006_sqlite_dashed_uuids").UUID_COLUMNS.items()}
     assert listed == {table: columns for table, columns in expected.items() if columns}
 
 
@@ -146,5 +147,65 @@ def test_0006_turns_stored_hex_into_dashed_text_and_back(tmp_path):
         with db.engine.connect() as connection:
             assert connection.execute(sa.text(_STORED)).one() == tuple(
                 hex_ids[name] for name in ("user", "company", "user", "application", "company")
+            )
+        db.engine.dispose()
+
+
+# -- 0007: SQLite's timestamps as their isoformat() text ---------------------------------------------------------
+
+
+def test_0007_rewrites_every_timestamp_column_of_the_models():
+    expected = {
+        table.name: {column.name for column in table.columns if isinstance(column.type, sa.DateTime | UTCDateTime)}
+        for table in Base.metadata.sorted_tables
+    }
+    listed = {
+        table: set(columns) for table, columns in _migration("0007_sqlite_iso_timestamps").TIMESTAMP_COLUMNS.items()
+    }
+    assert listed == {table: columns for table, columns in expected.items() if columns}
+
+
+# What SQLAlchemy's DateTime wrote on SQLite (and SQLite's CURRENT_TIMESTAMP), and isoformat() of it in UTC.
+_OLD_AND_NEW = {
+    "date_joined": ("2024-01-01 00:00:00.000000", "2024-01-01T00:00:00+00:00"),
+    "created_at": ("2024-05-01 12:00:00.250000", "2024-05-01T12:00:00.250000+00:00"),
+    "modified_at": ("2024-05-01 12:00:00", "2024-05-01T12:00:00+00:00"),
+}
+_USER_ROW = (
+    'INSERT INTO "user" (id, email, first_name, last_name, avatar_url, is_admin, is_active, date_joined,'
+    " created_at, modified_at) VALUES (:user, 'a@example.com', '', '', '', 0, 1, :date_joined, :created_at,"
+    " :modified_at)"
+)
+_STORED_TIMES = 'SELECT date_joined, created_at, modified_at FROM "user"'
+
+
+def test_0007_turns_sqlalchemys_timestamps_into_isoformat_text_and_back(tmp_path):
+    """A SQLite database at 0006 holding SQLAlchemy's timestamp text reads the same after it, stored as the
+    JSON shows it; the downgrade writes SQLAlchemy's form back (with its 6 digits of fraction)."""
+    from app.models import User
+
+    user_id = uuid.uuid4()
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'times.db'}"))
+    with app.app_context():
+        upgrade(revision="0006")
+        old = {column: forms[0] for column, forms in _OLD_AND_NEW.items()}
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(_USER_ROW), {"user": str(user_id), **old})
+
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(_STORED_TIMES)).one() == tuple(new for _, new in _OLD_AND_NEW.values())
+        user = db.session.get(User, user_id)
+        assert [getattr(user, column).isoformat() for column in _OLD_AND_NEW] == [
+            new for _, new in _OLD_AND_NEW.values()
+        ]
+        db.session.remove()
+
+        downgrade(revision="0006")
+        with db.engine.connect() as connection:
+            assert connection.execute(sa.text(_STORED_TIMES)).one() == (
+                "2024-01-01 00:00:00.000000",
+                "2024-05-01 12:00:00.250000",
+                "2024-05-01 12:00:00.000000",
             )
         db.engine.dispose()

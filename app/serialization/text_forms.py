@@ -6,8 +6,8 @@ when the field dumping it would only turn the value back into that same text:
 - a `Uuid` as `str(uuid)` (lowercase, dashed): PostgreSQL casts it; SQLite stores that text already
   (`app.models.base.DashedUuid`);
 - a timezone-aware timestamp as `datetime.isoformat()` in UTC (`2024-05-01T12:00:00.250000+00:00`,
-  no fraction when its microseconds are 0): PostgreSQL formats it with `to_char`; SQLite stores it as
-  `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC (`app.models.base.UTCDateTime`).
+  no fraction when its microseconds are 0): PostgreSQL formats it with `to_char`; SQLite stores that
+  text already (`app.models.base.UTCDateTime`).
 Other column types are selected as they are. Another dialect needs forms of its own: compiling these on
 one fails loudly rather than printing something else.
 """
@@ -73,9 +73,7 @@ def _timestamp_postgresql(element: TimestampText, compiler: Any, **kw: Any) -> s
 
 @compiles(TimestampText, "sqlite")
 def _timestamp_sqlite(element: TimestampText, compiler: Any, **kw: Any) -> str:
-    stored = compiler.process(element.clauses, **kw)
-    whole_seconds = f"CASE WHEN {stored} GLOB '*.000000' THEN substr({stored}, 1, 19) ELSE {stored} END"
-    return f"(replace({whole_seconds}, ' ', 'T') || '+00:00')"
+    return compiler.process(element.clauses, **kw)  # stored as its isoformat() text (UTCDateTime)
 
 
 @compiles(UuidText)
