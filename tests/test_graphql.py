@@ -682,3 +682,80 @@ def test_the_short_road_reports_errors_below_a_list_as_graphql_core_does():
     assert [error.formatted for error in answered.errors] == [error.formatted for error in expected.errors]
     assert answered.data["branch"]["optionalLeaves"] is None and answered.data["branch"]["leaf"] is None
     assert len(answered.errors) == 4
+
+
+class _Refused(strawberry.BasePermission):
+    message = "Not for you."
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.type
+class _Guarded:
+    name: str
+    secret: str | None = strawberry.field(default=None, permission_classes=[_Refused])
+
+
+@strawberry.type
+class _GuardedRoot:
+    @strawberry.field
+    def items(self) -> list[_Guarded]:
+        return [_Guarded(name="a", secret="s")]
+
+
+def test_the_short_road_reads_only_what_strawberrys_own_resolver_would():
+    """A field with permissions (an extension, no resolver) is checked, and a configured default resolver
+    reads the values: the answers are the plain executor's."""
+    from strawberry.schema.config import StrawberryConfig
+
+    from app.graphql.execution import DashboardExecutor
+
+    def shouting(source: Any, name: str) -> Any:
+        value = getattr(source, name)
+        return value.upper() if isinstance(value, str) else value
+
+    query = "{ items { name secret } }"
+    for config in (StrawberryConfig(), StrawberryConfig(default_resolver=shouting)):
+        plain = strawberry.Schema(query=_GuardedRoot, config=config)
+        short = strawberry.Schema(query=_GuardedRoot, config=config, execution_context_class=DashboardExecutor)
+        expected, answered = plain.execute_sync(query), short.execute_sync(query)
+        assert answered.data == expected.data
+        assert [error.formatted for error in answered.errors] == [error.formatted for error in expected.errors]
+    assert answered.data == {"items": [{"name": "A", "secret": None}]}
+    assert [error.message for error in answered.errors] == ["Not for you."]
+
+
+def test_planned_selections_follow_each_executions_variables(app, alice, seed):
+    """Plans are made per execution from graphql-core's collected fields: one cached document answered
+    with @include/@skip both ways, each time as strawberry alone answers it."""
+    from app.graphql.schema import schema
+
+    seed("Acme", labels=("Applied",), nested=True)
+    query, _, _ = COMPARED_QUERIES["aliases and directives"]
+    reference = _reference_schema()
+    for flag in (True, False, True):
+        expected = _run(reference, app, alice.id, query, {"s": flag}, None)
+        assert _run(schema, app, alice.id, query, {"s": flag}, None) == expected
+
+
+def test_a_page_of_objects_is_completed_by_plans_not_field_by_field(app, alice, seed, monkeypatch):
+    """graphql-core executes the fields of the operation and of the connection; every object below them
+    is built by its selection's plan, however many there are."""
+    from graphql.execution.executor import Executor
+
+    from app.graphql.schema import schema
+
+    for name in ("Acme", "Beta", "Gamma"):
+        seed(name, labels=("Applied",), nested=True)
+    executed = []
+    execute_fields = Executor.execute_fields
+
+    def counting(self, parent_type, *args, **kwargs):
+        executed.append(parent_type.name)
+        return execute_fields(self, parent_type, *args, **kwargs)
+
+    monkeypatch.setattr(Executor, "execute_fields", counting)
+    data, errors = _run(schema, app, alice.id, COMPARED_QUERIES["contract"][0], None, None)
+    assert errors == [] and len(data["companies"]["edges"]) == 3
+    assert executed == ["Query", "CompanyConnection"]
