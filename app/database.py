@@ -47,13 +47,21 @@ def single_statement_engine(engine: Engine, options: Mapping[str, Any]) -> Engin
     `engine` pings every connection it checks out (pool_pre_ping), then wraps the statement in BEGIN and
     ROLLBACK: four round trips to a database server for one read. This engine, on its own pool, runs it in
     autocommit and does not ping: a connection the server dropped fails the statement, which the caller
-    leaves to Flask (whose engine pings and reconnects), and SQLAlchemy then renews this pool's connections.
-    `options` are `engine`'s (SQLALCHEMY_ENGINE_OPTIONS), but for those two. SQLite has no server to reach,
-    and an in-memory database lives in `engine`'s one connection: `engine` itself.
+    leaves to Flask (whose engine pings and reconnects), and the caller then opens another. `options` are
+    `engine`'s (SQLALCHEMY_ENGINE_OPTIONS), but for those two. An in-memory SQLite database lives in
+    `engine`'s one connection: `engine` itself.
     """
-    if engine.dialect.name == "sqlite":
+    if is_in_memory_sqlite(engine):
         return engine
     return create_engine(engine.url, **{**options, "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False})
+
+
+def is_in_memory_sqlite(engine: Engine) -> bool:
+    """Whether `engine`'s database is an in-memory SQLite one (its data lives in its connections)."""
+    url = engine.url
+    return url.get_backend_name() == "sqlite" and (
+        url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
+    )
 
 
 def render_migration_item(type_: str, obj: object, autogen_context) -> str | bool:

@@ -89,6 +89,8 @@ def _close_new_engines() -> Iterator[None]:
     """Each test's new engines have their pooled connections closed when it ends (the apps cached by
     `app_for` reconnect when next used)."""
     yield
+    for cached in _APPS.values():  # the revalidation fast path keeps a connection per thread
+        cached.extensions["revalidation"].release()
     for engine in list(_NEW_ENGINES):
         engine.dispose()
     _NEW_ENGINES.clear()
@@ -166,6 +168,7 @@ def app_for(config: TestingConfig) -> Flask:
     app = _APPS[key] = create_app(config)
     while len(_APPS) > _MAX_APPS:
         _, old = _APPS.popitem(last=False)
+        old.extensions["revalidation"].release()  # the tests run on one thread: its connection
         old.extensions["revalidation"].engine.dispose()
         with old.app_context():
             db.engine.dispose()
