@@ -1,4 +1,4 @@
-"""The revalidation fast path: a page that has not changed is answered 304 before Flask runs.
+"""The revalidation fast path: a page that has not changed is answered 304 (or again, 200) before Flask runs.
 
 A client that kept a page sends its tag back in `If-None-Match` (browsers and the React client do it by
 themselves). When the tag still names the user's data version (app.etags), the answer is a 304 with no
@@ -17,8 +17,14 @@ answer that depends on one row. This WSGI middleware answers it from the same pi
   `Vary: Cookie`, which Flask's session interface adds to every API response because Flask-Login looks
   into the session.
 
-Everything else goes to Flask untouched, which answers it as it always has: no tag or a stale one, no
-token or a refused one, another route or method, URLs Flask would redirect. Also, on purpose:
+The same pieces answer a read of a page this worker kept for the user's current data version (a GET of
+a resource, the GraphQL POST: app.response_cache) with the kept status line, headers and body, and this
+request's own rate-limit, CORS and Vary headers; any other read of a declared endpoint leaves its key in
+the environ, for Flask to keep its answer under.
+
+Everything else goes to Flask untouched, which answers it as it always has: no tag or a stale one and no
+page kept for the current version, no token or a refused one, another route or method, URLs Flask would
+redirect. Also, on purpose:
 - a rate limit exhausted (Flask answers 429), its storage failing or replaced by Flask-Limiter's
   in-memory fallback (Flask counts there);
 - a request carrying the pages' session cookie or Flask-Login's remember cookie: Flask refreshes the
@@ -35,12 +41,13 @@ sixth of a 304); one that fails is closed and replaced on the next request. An i
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+from flask import Flask, Request
 from flask_login.config import COOKIE_NAME
 from sqlalchemy import Row
 from sqlalchemy.exc import SQLAlchemyError
@@ -51,8 +58,17 @@ from app.auth.loader import holder_version
 from app.auth.tokens import InvalidToken, TokenClaims, signing_secret, token_from_header, verify_token
 from app.cors import cors_headers
 from app.database import single_statement_engine
-from app.etags import page_headers, unchanged_among
+from app.etags import data_tag, page_headers, unchanged_among
 from app.extensions import db
+from app.response_cache import (
+    KEY,
+    MAX_BODY_TO_READ,
+    Kept,
+    ResponseCache,
+    keeping_endpoints,
+    register_response_keeping,
+    request_identity,
+)
 from app.revalidation_limits import count_revalidation
 
 if TYPE_CHECKING:
@@ -62,7 +78,9 @@ log = logging.getLogger(__name__)
 
 MARKER = "revalidates"
 METHODS = frozenset({"GET", "HEAD"})
-NOT_MODIFIED = "304 NOT MODIFIED"  # werkzeug's status line, which Flask sends
+KEPT_METHODS = frozenset({"GET", "POST"})
+NOT_MODIFIED = "304 NOT MODIFIED"  # werkzeug's status lines, which Flask sends
+OK = "200 OK"
 
 
 def revalidates(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -80,10 +98,12 @@ def revalidating_endpoints(app: Flask) -> frozenset[str]:
 class Revalidation:
     """The WSGI middleware (see the module): 304 for an unchanged page, else `wrapped` (Flask)."""
 
-    def __init__(self, app: Flask, wrapped: WSGIApplication) -> None:
+    def __init__(self, app: Flask, wrapped: WSGIApplication, cache: ResponseCache) -> None:
         self.app = app
         self.wrapped = wrapped
         self.endpoints = revalidating_endpoints(app)
+        self.kept_endpoints = keeping_endpoints(app)
+        self.cache = cache
         config = app.config
         with app.app_context():
             self.engine = single_statement_engine(db.engine, config["SQLALCHEMY_ENGINE_OPTIONS"])
@@ -92,38 +112,42 @@ class Revalidation:
         self.cookies = (config["SESSION_COOKIE_NAME"], config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        headers = None
-        if (
-            environ.get("REQUEST_METHOD") in METHODS
-            and "HTTP_IF_NONE_MATCH" in environ
-            and "HTTP_AUTHORIZATION" in environ
-        ):
-            headers = self.answer(environ)
-        if headers is None:
+        answer = None
+        if "HTTP_AUTHORIZATION" in environ and environ.get("REQUEST_METHOD") in METHODS | KEPT_METHODS:
+            answer = self.answer(environ)
+        if answer is None:
             return self.wrapped(environ, start_response)
-        start_response(NOT_MODIFIED, headers)
-        return ()
+        status, headers, body = answer
+        start_response(status, headers)
+        return body
 
-    def answer(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
-        """The headers of the 304 for this request, or None for Flask to answer it."""
+    def answer(self, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], list[bytes]] | None:
+        """The 304, or the kept 200, for this request, or None for Flask to answer it."""
         try:
-            return self._not_modified(environ)
+            return self._answer(environ)
         except SQLAlchemyError as exc:
             log.warning("revalidation left to Flask after a database error: %s", exc.__class__.__name__)
         except Exception:
             log.exception("revalidation left to Flask after an unexpected error")
         return None
 
-    def _not_modified(self, environ: WSGIEnvironment) -> list[tuple[str, str]] | None:
+    def _answer(self, environ: WSGIEnvironment) -> tuple[str, list[tuple[str, str]], list[bytes]] | None:
         app = self.app
         if self._carries_login_cookie(environ):
+            return None
+        method = environ["REQUEST_METHOD"]
+        revalidating = method in METHODS and "HTTP_IF_NONE_MATCH" in environ
+        keeping = method in KEPT_METHODS and self.cache.capacity > 0
+        if not (revalidating or keeping):
             return None
         request = app.request_class(environ)
         try:
             rule, _ = app.create_url_adapter(request).match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException:  # not found, method not allowed, a redirect, an untrusted host
             return None
-        if rule.endpoint not in self.endpoints:
+        revalidating = revalidating and rule.endpoint in self.endpoints
+        keeping = keeping and method in self.kept_endpoints.get(rule.endpoint, ())
+        if not (revalidating or keeping):
             return None
         token = token_from_header(request.headers.get("Authorization"))
         if token is None:
@@ -132,16 +156,47 @@ class Revalidation:
             claims = verify_token(token, "access", signing_secret(app.config))
         except InvalidToken:
             return None
-        holder = self._holder(claims)
+        holder = None
+        if revalidating:
+            holder = self._holder(claims)
+            if holder is None:
+                return None
+            tag = unchanged_among(request.if_none_match, holder)
+            if tag is not None:
+                headers = self._request_headers(request, rule.endpoint, claims)
+                return None if headers is None else (NOT_MODIFIED, [*page_headers(tag).items(), *headers], [])
+        if not keeping:
+            return None
+        kept = self._kept(environ, claims)
+        if kept is None:
+            return None
         if holder is None:
+            holder = self._holder(claims)
+        if holder is None or data_tag(holder) != kept.tag:
             return None
-        tag = unchanged_among(request.if_none_match, holder)
-        if tag is None:
-            return None
-        limit_headers = count_revalidation(app, rule.endpoint, claims.user_id)
+        headers = self._request_headers(request, rule.endpoint, claims)
+        return None if headers is None else (OK, [*kept.headers, *headers], [kept.body])
+
+    def _kept(self, environ: WSGIEnvironment, claims: TokenClaims) -> Kept | None:
+        """The response kept for this request of this user, if any; the request's key is left in `environ`
+        for Flask to keep its answer under (a POST's body, read here, is given back to Flask)."""
+        body = b""
+        if environ["REQUEST_METHOD"] == "POST":
+            length = environ.get("CONTENT_LENGTH", "")
+            if not length.isdigit() or int(length) > MAX_BODY_TO_READ:
+                return None
+            body = environ["wsgi.input"].read(int(length))
+            environ["wsgi.input"] = io.BytesIO(body)
+        key = environ[KEY] = (claims.user_id, request_identity(environ, body))
+        return self.cache.get(key)
+
+    def _request_headers(self, request: Request, endpoint: str, claims: TokenClaims) -> list[tuple[str, str]] | None:
+        """The headers of this request's own on a fast answer, as Flask would add them (the request counted
+        against its rate limit), or None for Flask to answer (a limit reached)."""
+        limit_headers = count_revalidation(self.app, endpoint, claims.user_id)
         if limit_headers is None:
             return None
-        return vary_on_cookie([*page_headers(tag).items(), *limit_headers, *cors_headers(app, request)])
+        return vary_on_cookie([*limit_headers, *cors_headers(self.app, request)])
 
     def _holder(self, claims: TokenClaims) -> Row | None:
         """`holder_version` of the token's user, read on this thread's connection (see the module)."""
@@ -185,7 +240,9 @@ def vary_on_cookie(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def install_revalidation(app: Flask) -> Revalidation:
     """Put the fast path in front of `app` (once its blueprints are registered: it reads their declarations)."""
-    middleware = Revalidation(app, app.wsgi_app)
+    cache = ResponseCache(app.config["RESPONSE_CACHE_BYTES"])
+    register_response_keeping(app, cache)
+    middleware = Revalidation(app, app.wsgi_app, cache)
     app.wsgi_app = middleware  # type: ignore[method-assign]
     app.extensions["revalidation"] = middleware
     return middleware

@@ -7,7 +7,8 @@ For each database, in one process tree:
 2. in process (the Flask test client, one client): count the SQL statements of one request of each
    kind with SQLAlchemy event listeners, and time list pages and details (median of --samples);
 3. start our app under gunicorn (gunicorn.conf.py, 2 workers, APP_ENV=production, rate limits off) on a
-   free loopback port, and capture its answer to each request kind (status, headers, body);
+   free loopback port, twice (as it ships, and with its response cache off for the cold kinds), and
+   capture its answer to each request kind (status, headers, body);
 4. start a trivial WSGI app (scripts/bench_trivial_app.py) under the same gunicorn settings that answers
    each kind with exactly those bytes;
 5. drive both with wrk (Debian's `wrk`, 16 connections, --duration seconds per kind, after --warmup), in
@@ -15,12 +16,15 @@ For each database, in one process tree:
    and the ratio to the trivial app (the median of each turn's ratio to the trivial app's turn beside it,
    so that load from elsewhere on a shared machine moves both sides of a ratio, not one).
 
-Request kinds: `list` is `GET /api/companies/` (the first page, 8 companies; nothing caches responses,
-so every read is cold); `list-304` revalidates that page with `If-None-Match` and is reported as
-"n/a (no ETag)" while the list answers no ETag; `detail` is `GET /api/companies/<uuid>/` over 100
-companies; `graphql` is the React dashboard's query (Apollo's shape, with `__typename` everywhere) for
-the first 20 companies, without the optional filters; `create` is `POST /api/companies/` with the body
-the React client sends.
+Request kinds: `list` is `GET /api/companies/` (the first page, 8 companies); `list-304` revalidates that
+page with `If-None-Match` and is reported as "n/a (no ETag)" while the list answers no ETag; `detail` is
+`GET /api/companies/<uuid>/` over 100 companies; `graphql` is the React dashboard's query (Apollo's shape,
+with `__typename` everywhere) for the first 20 companies, without the optional filters; `create` is
+`POST /api/companies/` with the body the React client sends. Those run against our server with its
+response cache off (RESPONSE_CACHE_BYTES=0), so every read is cold, as after a write. `list-kept`,
+`detail-kept` and `graphql-kept` are the same reads against our server as it ships (app.response_cache:
+a worker answers a read of unchanged data again as it answered it), the case of a client without the
+page in its own cache (another tab or device, every GraphQL POST).
 
 `--memory N` replaces the table: one worker (never recycled) serves N list pages, and its resident memory
 is printed as they go, with the growth after the first tenth of them.
@@ -33,6 +37,7 @@ database there. `--profile N` also prints a pyinstrument profile of N in-process
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -241,16 +246,21 @@ class Kind:
     expected: int
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    kept: bool = False  # against our server as it ships, its response cache on (else off: every read cold)
 
 
 def request_kinds(company_ids: list[str], etag: str | None) -> list[Kind]:
     json_type = {"Content-Type": "application/json"}
     graphql = json.dumps({"operationName": None, "variables": {}, "query": DASHBOARD_QUERY}).encode()
+    details = [f"/api/companies/{company_id}/" for company_id in company_ids]
     kinds = [
         Kind("list", "GET", ["/api/companies/"], 200),
-        Kind("list-304", "GET", ["/api/companies/"], 304, headers={"If-None-Match": etag or ""}),
-        Kind("detail", "GET", [f"/api/companies/{company_id}/" for company_id in company_ids], 200),
+        Kind("list-kept", "GET", ["/api/companies/"], 200, kept=True),
+        Kind("list-304", "GET", ["/api/companies/"], 304, headers={"If-None-Match": etag or ""}, kept=True),
+        Kind("detail", "GET", details, 200),
+        Kind("detail-kept", "GET", details, 200, kept=True),
         Kind("graphql", "POST", ["/graphql/"], 200, graphql, json_type),
+        Kind("graphql-kept", "POST", ["/graphql/"], 200, graphql, json_type, kept=True),
         Kind("create", "POST", ["/api/companies/"], 201, new_company_body(), json_type),
     ]
     return [kind for kind in kinds if etag is not None or kind.name != "list-304"]
@@ -292,19 +302,41 @@ def in_process(app: Any, samples: int, profile: int) -> tuple[InProcess, str, li
     first = client.get("/api/companies/?page_size=100", headers=auth)
     company_ids = [company["uuid"] for company in first.get_json()["results"]]
     etag = client.get("/api/companies/", headers=auth).headers.get("ETag")
-    # Timed before the create below, which would put a smaller company on the first page.
-    list_ms = median_ms(lambda: client.get("/api/companies/", headers=auth), samples)
-    detail_ms = median_ms(lambda: client.get(f"/api/companies/{company_ids[0]}/", headers=auth), samples)
-    if profile:
-        print_profile(lambda: client.get("/api/companies/", headers=auth), profile)
+    cache = app.extensions["revalidation"].cache
+    with nothing_kept(cache):
+        # Timed before the create below, which would put a smaller company on the first page.
+        list_ms = median_ms(lambda: client.get("/api/companies/", headers=auth), samples)
+        detail_ms = median_ms(lambda: client.get(f"/api/companies/{company_ids[0]}/", headers=auth), samples)
+        if profile:
+            print_profile(lambda: client.get("/api/companies/", headers=auth), profile)
     statements = {}
     for kind in request_kinds(company_ids, etag):
-        with counting_statements() as seen:
-            response = client.open(kind.paths[0], method=kind.method, data=kind.body, headers={**auth, **kind.headers})
+
+        def send(kind: Kind = kind) -> Any:
+            headers = {**auth, **kind.headers}
+            return client.open(kind.paths[0], method=kind.method, data=kind.body, headers=headers)
+
+        with nothing_kept(cache) if not kind.kept else contextlib.nullcontext():
+            if kind.kept:
+                send()  # kept by this first one
+            with counting_statements() as seen:
+                response = send()
         assert response.status_code == kind.expected, (kind.name, response.status_code, response.get_data()[:300])
         statements[kind.name] = len(seen)
     etag = client.get("/api/companies/", headers=auth).headers.get("ETag")  # the create above changed the data
     return InProcess(statements, list_ms, detail_ms), token, company_ids, etag
+
+
+@contextmanager
+def nothing_kept(cache: Any) -> Iterator[None]:
+    """The in-process app's response cache off for a while: every read cold, as on the cold server."""
+    capacity = cache.capacity
+    cache.capacity = 0
+    cache.clear()
+    try:
+        yield
+    finally:
+        cache.capacity = capacity
 
 
 def median_ms(call: Any, samples: int) -> float:
@@ -600,20 +632,26 @@ def run(name: str, database: Any, args: argparse.Namespace) -> tuple[list[Row], 
         rows = []
         if args.memory:
             # One worker, never recycled (production recycles after about 1,000 requests, which would hide a leak).
-            memory_env = {**env, "GUNICORN_WORKERS": "1", "GUNICORN_MAX_REQUESTS": "0"}
+            # Its response cache off: every one of them is built (kept, they would all be one answer).
+            memory_env = {**env, "GUNICORN_WORKERS": "1", "GUNICORN_MAX_REQUESTS": "0", "RESPONSE_CACHE_BYTES": "0"}
             with gunicorn("wsgi:app", memory_env, workdir / "memory.log") as server:
                 memory_run(server, kinds[0], token, workdir, args.memory)
             return [], measured
-        with gunicorn("wsgi:app", env, workdir / "app.log") as server:
-            port = server.port
-            captured = {kind.name: capture(port, kind, token) for kind in kinds}
-            revalidate_with_current_etag(port, kinds, token)  # the captured create changed the data
+        cold_env = {**env, "RESPONSE_CACHE_BYTES": "0"}
+        with (
+            gunicorn("wsgi:app", env, workdir / "app.log") as server,
+            gunicorn("wsgi:app", cold_env, workdir / "cold.log") as cold_server,
+        ):
+            ports = {kind.name: server.port if kind.kept else cold_server.port for kind in kinds}
+            captured = {kind.name: capture(ports[kind.name], kind, token) for kind in kinds}
+            revalidate_with_current_etag(server.port, kinds, token)  # the captured create changed the data
             (workdir / "responses.json").write_text(json.dumps(captured))
             trivial_env = {**env, "BENCH_RESPONSES": str(workdir / "responses.json")}
             extra = ("--pythonpath", str(ROOT / "scripts"))
             with gunicorn("bench_trivial_app:app", trivial_env, workdir / "trivial.log", *extra) as trivial:
                 trivial_port = trivial.port
                 for kind in kinds:
+                    port = ports[kind.name]
                     capture(port, kind, token)  # still answers as expected (a stale ETag would give 200s)
                     scripts = []
                     for server_port, paths in ((port, kind.paths), (trivial_port, [f"/{kind.name}"])):
@@ -635,18 +673,18 @@ def run(name: str, database: Any, args: argparse.Namespace) -> tuple[list[Row], 
 # -- the table --------------------------------------------------------------------------------------
 
 HEADER = (
-    f"{'database':<10} {'request':<9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>7} {'bytes':>8}"
+    f"{'database':<10} {'request':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>7} {'bytes':>8}"
     f" {'trivial req/s':>13} {'ratio':>7} {'errors':>9}"
 )
 
 
 def format_row(row: Row) -> str:
     if row.ours is None or row.trivial is None:
-        return f"{row.database:<10} {row.kind:<9} {'n/a (no ETag)':>33}"
+        return f"{row.database:<10} {row.kind:<12} {'n/a (no ETag)':>33}"
     if not row.ours.rate:  # wrk counts latencies of completed requests only
-        return f"{row.database:<10} {row.kind:<9} {'no request completed in the run':>33}"
+        return f"{row.database:<10} {row.kind:<12} {'no request completed in the run':>33}"
     return (
-        f"{row.database:<10} {row.kind:<9} {row.ours.rate:>8.1f} {row.ours.p50_ms:>8.1f} {row.ours.p99_ms:>8.1f}"
+        f"{row.database:<10} {row.kind:<12} {row.ours.rate:>8.1f} {row.ours.p50_ms:>8.1f} {row.ours.p99_ms:>8.1f}"
         f" {row.statements:>7} {row.size:>8} {row.trivial.rate:>13.1f} {ratio(row.ours, row.trivial):>7.1%}"
         f" {f'{row.ours.errors}/{row.trivial.errors}':>9}"
     )

@@ -41,6 +41,8 @@ from app.database import with_psycopg_driver
 from app.extensions import db, limiter
 from app.models import Base, User
 
+pytest_plugins = ["tests.fast_path_support"]  # the `fast_path` and `nothing_kept` fixtures
+
 PASSWORD = "correct horse battery staple"
 POSTGRES_ADMIN_URL = with_psycopg_driver(
     os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -182,6 +184,7 @@ def app(app_config: TestingConfig, images_root: Path) -> Iterator[Flask]:
     # fresh counters, as building the app did.
     limiter.init_app(app)
     settings, extensions = dict(app.config), set(app.extensions)
+    app.extensions["revalidation"].cache.clear()  # responses kept by an earlier test, of its users
     with app.app_context():
         empty_database()
         seed_global_labels()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from tests.conftest import POSTGRES_ADMIN_URL
 from tests.infra import ROOT, missing
 
-KINDS = ("list", "list-304", "detail", "graphql", "create")
+KINDS = ("list", "list-kept", "list-304", "detail", "detail-kept", "graphql", "graphql-kept", "create")
 ROW = re.compile(
     r"^(?P<database>sqlite|postgresql)\s+(?P<kind>\S+)\s+(?P<rate>[\d.]+)\s+[\d.]+\s+[\d.]+\s+(?P<sql>\d+)\s+\d+"
     r"\s+[\d.]+\s+(?P<ratio>[\d.]+)%\s+(?P<errors>\d+/\d+)$"
@@ -36,5 +36,7 @@ def test_make_bench_prints_its_table_on_both_databases():
     for row in rows.values():
         assert float(row["rate"]) > 0 and float(row["ratio"]) > 0, row.group(0)
         assert row["errors"] == "0/0", row.group(0)
-    assert rows["sqlite", "list-304"]["sql"] == "1"
+    for database in ("sqlite", "postgresql"):
+        for kind in ("list-304", "list-kept", "detail-kept", "graphql-kept"):  # the token's holder alone
+            assert rows[database, kind]["sql"] == "1", rows[database, kind].group(0)
     assert "In process, one client" in result.stdout

@@ -204,7 +204,7 @@ def test_labels_list_is_paginated_like_any_list(alice_api):
     assert page["next"].startswith("http://localhost/api/labels/?")
 
 
-def test_unfiltered_lists_share_one_statement_per_ordering_for_every_caller(app, alice_api, bob_api):
+def test_unfiltered_lists_share_one_statement_per_ordering_for_every_caller(app, alice_api, bob_api, nothing_kept):
     """The page statement of an unfiltered list is built once per ordering (SQLAlchemy then derives its
     cache key once), and binds the caller: each still reads only their own rows."""
     new_company(alice_api, "Alice's")

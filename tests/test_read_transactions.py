@@ -22,7 +22,7 @@ PAGES = 20
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # prepared statements are psycopg's
-def test_the_list_statement_is_prepared_and_reused_on_postgresql(app: Flask, alice_api) -> None:
+def test_the_list_statement_is_prepared_and_reused_on_postgresql(app: Flask, alice_api, nothing_kept) -> None:
     for n in range(3):
         ok(alice_api.post("/api/companies/", json={"name": f"Company {n}"}), 201)
     for _ in range(PAGES):

@@ -10,10 +10,13 @@ from flask import Blueprint, Request, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user as login_user
 from strawberry.flask.views import GraphQLView
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from app.api import current_user
 from app.json_limits import TooDeep, loads
 from app.read_transactions import only_reads
+from app.response_cache import kept_per_version, refuse_keeping
 
 
 class DashboardGraphQLView(GraphQLView):
@@ -33,6 +36,12 @@ class DashboardGraphQLView(GraphQLView):
             return loads(data)
         except TooDeep as exc:
             raise HTTPException(400, str(exc)) from exc
+
+    def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """A result with errors is not kept for the data version (app.response_cache): only data is."""
+        if result.errors:
+            refuse_keeping()
+        return super().process_result(request, result)
 
     def dispatch_request(self) -> ResponseReturnValue:
         try:
@@ -58,5 +67,6 @@ def create_blueprint() -> Blueprint:
     blueprint = Blueprint("graphql", __name__)
     view = DashboardGraphQLView.as_view("graphql", schema=schema, graphql_ide=None, allow_queries_via_get=False)
     only_reads(view)  # the schema has no mutations
+    kept_per_version(view, frozenset({"POST"}))
     blueprint.add_url_rule("/graphql/", view_func=view, methods=["POST"], strict_slashes=False)
     return blueprint

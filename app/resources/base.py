@@ -41,6 +41,7 @@ from app.locking import for_update
 from app.models import User
 from app.permissions import READER_ID, check_writable, get_visible_or_404, readable_by_parameter, visible
 from app.resources.schemas import BaseSchema, Patch
+from app.response_cache import kept_per_version
 from app.revalidation import revalidates
 from app.serialization import dump, dump_many, dumper
 from app.serialization.json_sql import Document, array_text, document
@@ -454,6 +455,7 @@ def resource_blueprint(name: str, url: str, view: type[ResourceView]) -> ApiBlue
     view_func = view.as_view("resource")
     if view.get is ResourceView.get:  # its first step is the 304 of an unchanged page (app.revalidation)
         revalidates(view_func)
+        kept_per_version(view_func, frozenset({"GET"}))
     for rule, methods in ((url, view.collection_methods), (f"{url}<uuid:uuid>/", view.detail_methods)):
         blueprint.add_url_rule(rule, view_func=view_func, methods=methods, strict_slashes=False, login=True)
     register_detail(blueprint, view.model, "resource")
