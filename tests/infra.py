@@ -259,20 +259,22 @@ class Stack:
 
 
 @contextmanager
-def nginx_stack(users: dict[str, str]) -> Iterator[Stack]:
-    """A migrated SQLite database with `users` (e-mail: password), gunicorn, and the real nginx in front."""
+def nginx_stack(users: dict[str, str], database_url: str | None = None, **app_settings: str) -> Iterator[Stack]:
+    """A migrated database (a new SQLite file unless `database_url` names an empty one) with `users`
+    (e-mail: password), gunicorn (with any `app_settings` as environment variables), and the real nginx
+    in front."""
     nginx = nginx_binary()
     # Not pytest's tmp_path: nginx's workers may run as `nobody` and must reach their temp folders.
     workdir = Path(tempfile.mkdtemp(prefix="appl-tracky-nginx-"))
     workdir.chmod(0o755)
-    database_url = f"sqlite:///{workdir / 'e2e.db'}"
+    database_url = database_url or f"sqlite:///{workdir / 'e2e.db'}"
     flask(database_url, "db", "upgrade")
     for email, password in users.items():
         flask(database_url, "users", "create", email, "--password", password)
 
     app_port, nginx_port = free_port(), free_port()
     gunicorn_log = workdir / "gunicorn.log"
-    gunicorn = start_gunicorn(database_url, app_port, gunicorn_log, workdir)
+    gunicorn = start_gunicorn(database_url, app_port, gunicorn_log, workdir, **app_settings)
     nginx_log = workdir / "nginx.log"
     nginx_process = None
     try:

@@ -305,9 +305,13 @@ def test_the_runtime_lock_alone_runs_the_product(workdir: Path, cluster: Cluster
         too_large = api.post("/api/imports/", data=b"x" * (11 * 1024 * 1024))
         assert too_large.status_code == 413 and too_large.json()["detail"] == NGINX_TOO_LARGE
 
-        # PostgreSQL stops: 503 with Retry-After, from the API and the health check, never 500.
+        # PostgreSQL stops: 503 with Retry-After, from the API and the health check, never 500, and never
+        # a page a worker kept (app.response_cache), whose version can no longer be checked.
+        detail = f"/api/companies/{company['uuid']}/"
+        for _ in range(4):  # each worker keeps the pages it answered
+            assert api.get("/api/companies/").status_code == 200 and api.get(detail).status_code == 200
         cluster.stop()
-        for path in ("/api/companies/", "/health-check"):
+        for path in ("/api/companies/", detail, "/health-check"):
             down = api.get(path)
             assert down.status_code == 503, (path, down.status_code, down.text)
             assert down.json()["detail"] and int(down.headers["Retry-After"]) > 0
