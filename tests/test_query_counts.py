@@ -11,11 +11,13 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
+from app import database
 from app.extensions import db
 from app.models import (
     Address,
@@ -84,13 +86,19 @@ def count_statements(app: Flask) -> Iterator[list[str]]:
     def record(conn, cursor, statement, parameters, context, executemany) -> None:
         statements.append(statement)
 
+    def plain(driver_connection: Any, sql: str, values: Any) -> Any:
+        statements.append(sql)
+        return run_plain(driver_connection, sql, values)
+
     with app.app_context():
         engines = {db.engine, app.extensions["revalidation"].engine}
     for engine in engines:
         event.listen(engine, "before_cursor_execute", record)
+    run_plain, database.plain_first_row = database.plain_first_row, plain  # unseen by engine events
     try:
         yield statements
     finally:
+        database.plain_first_row = run_plain
         for engine in engines:
             event.remove(engine, "before_cursor_execute", record)
 

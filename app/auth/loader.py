@@ -15,6 +15,7 @@ from flask_login import LoginManager
 from sqlalchemy import Connection, Row, Select, bindparam, exists, select
 
 from app.auth.tokens import InvalidToken, TokenClaims, decode_token, token_from_header
+from app.database import first_row
 from app.errors import APIError
 from app.extensions import db
 from app.models import RevokedToken, User
@@ -69,7 +70,7 @@ def user_from_request(request: Request) -> User | None:
 def holder_version(connection: Connection, claims: TokenClaims) -> Row | None:
     """The `id` and `data_version` of the user who may use the token of `claims`, or None, read on
     `connection` without the ORM (the fast path has no Flask context)."""
-    row = connection.execute(_VERSION, holder_parameters(claims)).first()
+    row = first_row(connection, _VERSION, holder_parameters(claims))
     if row is None or not admits(claims, revoked=row.revoked, is_active=row.is_active, token_version=row.token_version):
         return None
     return row
