@@ -310,15 +310,18 @@ def test_the_runtime_lock_alone_runs_the_product(workdir: Path, cluster: Cluster
         detail = f"/api/companies/{company['uuid']}/"
         for _ in range(4):  # each worker keeps the pages it answered
             assert api.get("/api/companies/").status_code == 200 and api.get(detail).status_code == 200
+        revalidation = {**api.headers, "If-None-Match": api.get("/api/companies/").headers["ETag"]}
         cluster.stop()
-        for path in ("/api/companies/", detail, "/health-check"):
-            down = api.get(path)
+        for path, headers in (("/api/companies/", {}), (detail, {}), ("/health-check", {}), (detail, revalidation)):
+            down = requests.get(url + path, headers={**api.headers, **headers}, timeout=60)
             assert down.status_code == 503, (path, down.status_code, down.text)
             assert down.json()["detail"] and int(down.headers["Retry-After"]) > 0
-        # It comes back: the same gunicorn serves again, without a restart.
+        # It comes back: the same gunicorn serves again, without a restart, its 304s too.
         cluster.start()
         _wait_until(lambda: api.get("/api/companies/").status_code == 200, 30, "the API answers 200 again")
         assert api.get("/health-check").status_code == 200
+        revalidated = [requests.get(f"{url}/api/companies/", headers=revalidation, timeout=60) for _ in range(6)]
+        assert [response.status_code for response in revalidated] == [304] * 6
 
         # SIGTERM: gunicorn finishes, exits 0, and leaves no worker behind.
         workers = _children(gunicorn.pid)
