@@ -278,16 +278,25 @@ class InProcess:
 
 @contextmanager
 def counting_statements() -> Iterator[list[str]]:
-    """The statements every engine of the process runs (the revalidation fast path has its own on a server)."""
+    """The statements every engine of the process runs (the revalidation fast path has its own on a server),
+    and those run on psycopg's own connection, which engine events do not see (`app.database.first_row`)."""
+    from app import database
+
     statements: list[str] = []
 
     def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
+    def count_plain(driver_connection: Any, sql: str, values: Any) -> Any:
+        statements.append(sql)
+        return run_plain(driver_connection, sql, values)
+
     sa.event.listen(sa.Engine, "before_cursor_execute", count)
+    run_plain, database.plain_first_row = database.plain_first_row, count_plain
     try:
         yield statements
     finally:
+        database.plain_first_row = run_plain
         sa.event.remove(sa.Engine, "before_cursor_execute", count)
 
 
