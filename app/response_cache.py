@@ -50,7 +50,7 @@ _REFUSED = "response_cache_refused"
 REQUEST_HEADERS = frozenset({"vary", "retry-after", "set-cookie"})
 REQUEST_HEADER_PREFIXES = ("x-ratelimit-", "access-control-")
 MAX_BODY_TO_READ = 64 * 1024  # a POST body larger than this is left to Flask unread
-ENTRY_OVERHEAD = 1024  # bytes an entry costs besides its body (key, headers): many small pages add up too
+ENTRY_OVERHEAD = 2048  # bytes an entry costs besides its body (key, headers; measured): small pages add up too
 
 
 def kept_per_version(view: Callable[..., Any], methods: frozenset[str]) -> Callable[..., Any]:
