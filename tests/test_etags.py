@@ -63,7 +63,7 @@ class CachingClient:
 def _urls(api: Any) -> list[str]:
     urls = ["/api/companies/", "/api/applications/", "/api/application-statuses/", "/api/labels/", "/api/users/"]
     urls += ["/api/addresses/", "/api/links/", "/api/position-locations/", "/api/application-status-links/"]
-    urls += ["/api/company-ratings/", "/api/companies/?page_size=1&page=2"]
+    urls += ["/api/company-ratings/", "/api/companies/?page_size=1&page=2", "/api/feeds/"]
     for company in ok(api.get("/api/companies/?page_size=100"))["results"]:
         urls.append(f"/api/companies/{company['uuid']}/")
         urls += [f"/api/applications/{application['uuid']}/" for application in company["applications"]]
@@ -155,6 +155,10 @@ def _writes(app: Any, api: Any, admin_api: Any, runner: Any, tmp_path: Any) -> A
         label_id = str(label.id)
     ok(admin_api.patch(f"/api/labels/{label_id}/", json={"color": "gold"}))
     yield "an administrator recolours a global label"
+    feed = ok(api.post("/api/feeds/", json={"name": "My sheet"}), 201)
+    yield "create a feed"
+    assert app.test_client().get(feed["feed_url"].removeprefix("http://localhost")).status_code == 200
+    yield "read the feed, which notes its last use"
     batch = import_file(api, TRACKER.encode())
     yield "import a spreadsheet"
     assert api.delete(f"/api/imports/{batch['uuid']}/").status_code == 204
