@@ -62,9 +62,8 @@ def kept_per_version(view: Callable[..., Any], methods: frozenset[str]) -> Calla
 
 def keeping_endpoints(app: Flask) -> dict[str, frozenset[str]]:
     """The endpoints of `app` whose view declared `kept_per_version`, with the methods it declared."""
-    return {
-        endpoint: view.kept_per_version for endpoint, view in app.view_functions.items() if getattr(view, MARKER, None)
-    }
+    declared = {endpoint: getattr(view, MARKER, None) for endpoint, view in app.view_functions.items()}
+    return {endpoint: methods for endpoint, methods in declared.items() if methods}
 
 
 def refuse_keeping() -> None:
