@@ -131,7 +131,7 @@ class Config:
         self.MAX_PAGE_SIZE = 100
         self.JSON_SORT_KEYS = False
         # Each worker keeps the last 200 of each user's read for their data version (app.response_cache):
-        # at most this many bytes of bodies; 0 keeps none.
+        # at most this many bytes (bodies, and 2 KB per entry); 0 keeps none.
         self.RESPONSE_CACHE_BYTES = _env_int("RESPONSE_CACHE_BYTES", 32 * 1024 * 1024)
 
     def validate(self) -> None:
