@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import User
 from app.resources import RESOURCES
+from app.resources.base import ResourceView
 from app.response_cache import ENTRY_OVERHEAD, Kept, ResponseCache, keeping_endpoints
 from tests.conftest import create_user, login, make_config
 from tests.fast_path_support import both, same_answer
@@ -258,3 +259,27 @@ def test_a_kept_page_is_never_answered_when_its_version_cannot_be_read(app, alic
     fast_path.clear()
     assert ok(alice_api.get("/api/companies/"))["results"][0]["name"] == "Acme"  # Flask's, from its database
     assert fast_path == ["/api/companies/"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # a write while SQLite's read holds its lock
+def test_a_write_while_a_page_is_built_is_never_hidden_by_that_page(app, alice_api, fast_path, monkeypatch):
+    """The page is tagged with the version read before its data: a write that commits after the data was
+    read (here, while the response is made) leaves the page kept under the older version, never served."""
+    company = ok(alice_api.post("/api/companies/", json=company_body("v0")), 201)
+    url = f"/api/companies/{company['uuid']}/"
+    represent = ResourceView.represent
+    wrote: list[bool] = []
+
+    def represent_then_write(view: ResourceView, object_id: Any) -> Any:
+        answer = represent(view, object_id)
+        if not wrote:
+            wrote.append(True)
+            ok(alice_api.patch(url, json={"name": "v1"}))  # another request: its own context and transaction
+        return answer
+
+    monkeypatch.setattr(ResourceView, "represent", represent_then_write)
+    assert ok(alice_api.get(url))["name"] == "v0", "built before the write committed"
+    fast_path.clear()
+    assert ok(alice_api.get(url))["name"] == "v1"
+    assert fast_path == [url], "the page built before the write was not answered again"
+    assert ok(alice_api.get(url))["name"] == "v1" and fast_path == [url], "the new page is kept"
